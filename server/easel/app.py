@@ -1,0 +1,39 @@
+"""The ASGI application: routes, middleware and lifespan. No logic lives here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from .runtime import Runtime
+from .settings import Settings
+from .web.access_log import AccessLogMiddleware
+from .web.demo_store import store_home
+from .web.health import ping
+from .web.state import AppState
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Starlette:
+    """Build the app; settings are read from the environment only when none are given."""
+    settings = settings or (runtime.settings if runtime else Settings.from_env())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
+        active = runtime or Runtime.create(settings)
+        try:
+            yield {"runtime": active}
+        finally:
+            if runtime is None:
+                await active.close()
+
+    logging.getLogger("easel").setLevel(settings.log_level.upper())
+    routes = [
+        Route("/ping", ping, methods=["GET", "POST"]),
+        Route("/demo/", store_home, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(AccessLogMiddleware)], lifespan=lifespan)

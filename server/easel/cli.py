@@ -1,0 +1,450 @@
+"""``easel``: the command-line front door. Each command is thin over a library function.
+
+Errors a user can cause (bad settings, unreachable database, bad arguments, bad files) end in one
+sentence on stderr and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from .domain import merchants as merchant_rules
+from .domain.money import parse_amount, parse_percent
+from .domain.pricing import Markups
+from .runtime import Runtime
+from .secret_box import new_key
+from .settings import Settings, SettingsError
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class CliError(click.ClickException):
+    """One sentence for the user; exit status 1."""
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def _friendly(fn: Callable[P, T]) -> Callable[P, T]:
+    """Turn the errors a user can cause into one sentence."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except (SettingsError, ValueError) as err:
+            raise CliError(str(err)) from None
+        except (OperationalError, DBAPIError, OSError) as err:
+            reason = str(getattr(err, "orig", None) or err).splitlines()[0]
+            raise CliError(f"cannot use the database ({reason}); check DATABASE_URL") from None
+
+    return wrapper
+
+
+def _run_on_engine(make: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
+    """Run an async job on a bare engine (database commands need no secret key)."""
+    from .storage.engine import create_engine
+
+    async def main() -> T:
+        engine = create_engine(Settings.from_env().resolved_database_url)
+        try:
+            return await make(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _configure_logging(settings: Settings) -> None:
+    import logging
+
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def _run(make: Callable[[Runtime], Coroutine[Any, Any, T]], create_key: bool = False) -> T:
+    """Run an async job against a runtime built from the environment, closing it afterwards."""
+
+    async def main() -> T:
+        runtime = Runtime.create(Settings.from_env(), create_key=create_key)
+        try:
+            return await make(runtime)
+        finally:
+            await runtime.close()
+
+    return asyncio.run(main())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="easel")
+def main() -> None:
+    """easel: a self-hostable, Image2ART-compatible backend for a framed-art storefront widget."""
+
+
+# --- serving ----------------------------------------------------------------------------------------------
+
+async def _check_ready(runtime: Runtime) -> None:
+    from .storage import migrate
+
+    if not await migrate.is_current(runtime.engine):
+        current = await migrate.current_revision(runtime.engine)
+        raise CliError(
+            f"the database is at migration {current or 'none'}, not the latest ({migrate.head_revision()}); "
+            "run `easel db upgrade` first"
+        )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
+@_friendly
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the API, the widget and the demo store against DATABASE_URL."""
+    import uvicorn
+
+    _run(_check_ready)
+    settings = Settings.from_env()
+    _configure_logging(settings)
+    uvicorn.run("easel.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=settings.log_level, access_log=False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@_friendly
+def demo(host: str, port: int) -> None:
+    """Migrate, load the demo data if absent, and serve everything in one process."""
+    import uvicorn
+
+    from .app import create_app
+    from .demo.seed import seed_demo
+    from .storage import migrate
+
+    settings = Settings.from_env()
+
+    async def prepare(runtime: Runtime) -> bool:
+        await migrate.upgrade(runtime.engine)
+        return await seed_demo(runtime)
+
+    click.echo("preparing the demo data (first run draws 24 artworks)…", err=True)
+    loaded = _run(prepare, create_key=True)
+    click.echo(f"{'loaded' if loaded else 'kept'} the demo catalogue; serving on http://{host}:{port}/demo/",
+               err=True)
+    _configure_logging(settings)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, access_log=False)
+
+
+@main.command("secret-key")
+def secret_key() -> None:
+    """Print a new key for EASEL_SECRET_KEY."""
+    click.echo(new_key())
+
+
+# --- database ---------------------------------------------------------------------------------------------
+
+@main.group()
+def db() -> None:
+    """Database migrations (Alembic underneath)."""
+
+
+@db.command()
+@_friendly
+def upgrade() -> None:
+    """Migrate the database to the latest version."""
+    from .storage import migrate
+
+    async def job(engine: Any) -> str | None:
+        await migrate.upgrade(engine)
+        return await migrate.current_revision(engine)
+
+    click.echo(f"database at migration {_run_on_engine(job)}")
+
+
+@db.command()
+@_friendly
+def current() -> None:
+    """Show the database's migration and the latest one."""
+    from .storage import migrate
+
+    revision = _run_on_engine(migrate.current_revision)
+    head = migrate.head_revision()
+    state = "up to date" if revision == head else "run `easel db upgrade`"
+    click.echo(f"current: {revision or 'none'}; latest: {head} ({state})")
+
+
+# --- merchants --------------------------------------------------------------------------------------------
+
+@main.group()
+def merchant() -> None:
+    """Manage merchants: credentials, widget keys, origins, cart, login, markups."""
+
+
+def _merchant_fields(email: str | None, name: str | None, origins: tuple[str, ...], cart_path: str | None,
+                     cart_mode: str | None, login_url: str | None, callback_url: str | None,
+                     currency: str | None, test_mode: bool | None, require_token: bool | None,
+                     require_timestamp: bool | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if email is not None:
+        fields["email"] = email.strip()
+    if name is not None:
+        fields["name"] = name.strip()
+    if origins:
+        fields["allowed_origins"] = [merchant_rules.normalize_origin_pattern(o) for o in origins]
+    if cart_path is not None:
+        fields["cart_path"] = merchant_rules.validate_cart_path(cart_path)
+    if cart_mode is not None:
+        fields["cart_mode"] = cart_mode
+    if login_url is not None:
+        fields["login_url"] = merchant_rules.validate_login_url(login_url)
+    if callback_url is not None:
+        fields["callback_url"] = merchant_rules.validate_callback_url(callback_url)
+    if currency is not None:
+        fields["currency"] = merchant_rules.validate_currency(currency)
+    if test_mode is not None:
+        fields["test_mode"] = test_mode
+    if require_token is not None:
+        fields["require_customer_token"] = require_token
+    if require_timestamp is not None:
+        fields["require_timestamp"] = require_timestamp
+    return fields
+
+
+def _merchant_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--email", help="Contact email (shown by a signed GET /ping)."),
+        click.option("--name", help="Shop name."),
+        click.option("--origin", "origins", multiple=True,
+                     help="Allowed page origin for the widget, e.g. https://shop.example or http://127.0.0.1:* "
+                          "(repeat; replaces the list)."),
+        click.option("--cart-path", help="Cart receivable path on the shop's site, e.g. /cart/add."),
+        click.option("--cart-mode", type=click.Choice(merchant_rules.CART_MODES),
+                     help="direct: the browser posts to the cart path; relay: easel posts it server-to-server."),
+        click.option("--login-url", help="The shop's login page (no query string)."),
+        click.option("--callback-url", help="Where easel posts signed order status events."),
+        click.option("--currency", help="ISO 4217 currency of this merchant's prices (default USD)."),
+        click.option("--test-mode/--live", default=None, help="Test mode: orders are is_test and go to sandboxes."),
+        click.option("--require-customer-token/--no-require-customer-token", "require_token", default=None,
+                     help="Projects need a CustomerToken signed by the shop's back end."),
+        click.option("--require-timestamp/--no-require-timestamp", default=None,
+                     help="Signed order API requests must carry a timestamp within 5 minutes."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _describe(m: merchant_rules.Merchant) -> dict[str, Any]:
+    return {
+        "id": m.id, "username": m.username, "email": m.email, "name": m.name, "currency": m.currency,
+        "test_mode": m.test_mode, "allowed_origins": list(m.allowed_origins), "cart_path": m.cart_path,
+        "cart_mode": m.cart_mode, "login_url": m.login_url, "callback_url": m.callback_url,
+        "markups": m.markups.to_json(), "require_customer_token": m.require_customer_token,
+        "require_timestamp": m.require_timestamp, "api_keys": list(m.api_keys),
+    }
+
+
+@merchant.command("create")
+@click.argument("username")
+@click.option("--api-key", help="Widget api_key to use (default: a random one).")
+@_merchant_options
+@_friendly
+def merchant_create(username: str, api_key: str | None, **options: Any) -> None:
+    """Create a merchant; prints its API secret once."""
+    import secrets as pysecrets
+
+    from .storage import merchants as store
+
+    merchant_rules.validate_username(username)
+    fields = _merchant_fields(**options)
+    secret = pysecrets.token_urlsafe(32)
+
+    async def job(runtime: Runtime) -> merchant_rules.Merchant:
+        await _check_ready(runtime)
+        async with runtime.engine.begin() as conn:
+            if await store.merchant_by_username(conn, username):
+                raise CliError(f"a merchant named {username!r} already exists")
+            return await store.create_merchant(conn, username, runtime.secrets.encrypt(secret), fields, api_key)
+
+    created = _run(job)
+    click.echo(json.dumps(_describe(created), indent=2))
+    click.echo(f"API secret (shown once, store it now): {secret}")
+
+
+@merchant.command("list")
+@_friendly
+def merchant_list() -> None:
+    """List merchants, one a line."""
+    from .storage import merchants as store
+
+    async def job(runtime: Runtime) -> list[merchant_rules.Merchant]:
+        async with runtime.engine.connect() as conn:
+            return await store.list_merchants(conn)
+
+    for m in _run(job):
+        mode = "test" if m.test_mode else "live"
+        click.echo(f"{m.id}\t{m.username}\t{mode}\t{m.email}\t{','.join(m.allowed_origins)}")
+
+
+async def _require(runtime: Runtime, username: str) -> merchant_rules.Merchant:
+    from .storage import merchants as store
+
+    async with runtime.engine.connect() as conn:
+        found = await store.merchant_by_username(conn, username)
+    if found is None:
+        raise CliError(f"no merchant named {username!r} (see `easel merchant list`)")
+    return found
+
+
+@merchant.command("show")
+@click.argument("username")
+@_friendly
+def merchant_show(username: str) -> None:
+    """Show a merchant's settings (never its secret)."""
+    click.echo(json.dumps(_describe(_run(lambda r: _require(r, username))), indent=2))
+
+
+@merchant.command("rotate-secret")
+@click.argument("username")
+@_friendly
+def merchant_rotate_secret(username: str) -> None:
+    """Replace a merchant's API secret; prints the new one once."""
+    import secrets as pysecrets
+
+    from .storage import merchants as store
+
+    secret = pysecrets.token_urlsafe(32)
+
+    async def job(runtime: Runtime) -> None:
+        found = await _require(runtime, username)
+        async with runtime.engine.begin() as conn:
+            await store.update_merchant(conn, found.id, {"secret_encrypted": runtime.secrets.encrypt(secret)})
+
+    _run(job)
+    click.echo(f"new API secret for {username} (shown once, store it now): {secret}")
+
+
+@merchant.command("set")
+@click.argument("username")
+@_merchant_options
+@click.option("--markup", "markups", multiple=True, metavar="STYLE=PERCENT",
+              help="Markup for a style, e.g. PF=25 (repeat; PF= removes it).")
+@click.option("--price", "prices", multiple=True, metavar="SKU=AMOUNT",
+              help="Fixed price for a sku in whole units, e.g. 473784f02f26d24f=139 (repeat; SKU= removes it).")
+@click.option("--add-api-key", is_flag=True, help="Add a new widget api_key and print it.")
+@click.option("--revoke-api-key", multiple=True, help="Revoke a widget api_key.")
+@_friendly
+def merchant_set(username: str, markups: tuple[str, ...], prices: tuple[str, ...], add_api_key: bool,
+                 revoke_api_key: tuple[str, ...], **options: Any) -> None:
+    """Change a merchant's settings."""
+    from .storage import merchants as store
+
+    fields = _merchant_fields(**options)
+
+    async def job(runtime: Runtime) -> merchant_rules.Merchant:
+        found = await _require(runtime, username)
+        styles = dict(found.markups.style_basis_points)
+        skus = dict(found.markups.sku_cents)
+        for item in markups:
+            style, sep, value = item.partition("=")
+            style = style.strip().upper()
+            if not sep or style not in runtime.tables.style_by_code:
+                raise CliError(f"--markup {item!r} must be STYLE=PERCENT with a style of "
+                               f"{', '.join(runtime.tables.style_by_code)}")
+            if value.strip():
+                styles[style] = parse_percent(value)
+            else:
+                styles.pop(style, None)
+        for item in prices:
+            sku, sep, value = item.partition("=")
+            sku = sku.strip().lower()
+            if not sep or len(sku) != 16 or any(c not in "0123456789abcdef" for c in sku):
+                raise CliError(f"--price {item!r} must be SKU=AMOUNT with a 16-character hex sku")
+            if value.strip():
+                skus[sku] = parse_amount(value)
+            else:
+                skus.pop(sku, None)
+        if markups or prices:
+            fields["markups"] = Markups(styles, skus)
+        async with runtime.engine.begin() as conn:
+            if fields:
+                await store.update_merchant(conn, found.id, fields)
+            if add_api_key:
+                click.echo(f"new widget api_key: {await store.add_api_key(conn, found.id)}")
+            for key in revoke_api_key:
+                if not await store.revoke_api_key(conn, found.id, key):
+                    raise CliError(f"{username} has no active api_key {key!r}")
+            updated = await store.merchant_by_id(conn, found.id)
+        assert updated is not None
+        return updated
+
+    click.echo(json.dumps(_describe(_run(job)), indent=2))
+
+
+# --- catalogue --------------------------------------------------------------------------------------------
+
+@main.group()
+def catalog() -> None:
+    """Import and export the art catalogue."""
+
+
+@catalog.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: from the file name.")
+@_friendly
+def catalog_import(file: Path, fmt: str | None) -> None:
+    """Import artworks from CSV or JSON lines: valid rows in one transaction, a report of the rest."""
+    from .services.catalog_files import CatalogFileError, detect_format, import_catalog, read_rows
+
+    try:
+        total = len(read_rows(file, detect_format(file, fmt)))
+    except CatalogFileError as err:
+        raise CliError(f"nothing imported: {err}") from None
+
+    async def job(runtime: Runtime) -> Any:
+        await _check_ready(runtime)
+        with click.progressbar(length=total, label="checking rows", file=sys.stderr) as bar:
+            return await import_catalog(runtime, file, fmt, progress=bar.update)
+
+    report = _run(job)
+    for line, code, reason in report.rejected:
+        click.echo(f"rejected line {line} ({code}): {reason}", err=True)
+    click.echo(f"imported {report.inserted} new and {report.updated} updated artworks; "
+               f"rejected {len(report.rejected)} rows")
+    if report.rejected and not (report.inserted or report.updated):
+        sys.exit(1)
+
+
+@catalog.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Default: standard output.")
+@_friendly
+def catalog_export(fmt: str, output: Path | None) -> None:
+    """Write the catalogue in the import format."""
+    from .services.catalog_files import export_rows
+    from .storage import catalog as store
+
+    async def job(runtime: Runtime) -> list[Any]:
+        async with runtime.engine.connect() as conn:
+            return await store.all_artworks(conn)
+
+    lines = export_rows(_run(job), fmt)
+    if output is None:
+        for line in lines:
+            click.echo(line, nl=False)
+    else:
+        with output.open("w", encoding="utf-8", newline="") as f:
+            f.writelines(lines)
+
+

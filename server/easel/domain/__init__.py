@@ -1,0 +1,1 @@
+"""The domain: catalogue, configuration, pricing and orders as plain Python (no HTTP, no SQL)."""

@@ -1,0 +1,40 @@
+"""The shared resources of a running easel: settings, database engine, option and price tables.
+
+Created once in the app's lifespan (or by a CLI command) and handed down; nothing here is a module
+global, so tests build their own with their own settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .domain.options import OptionTables, load_option_tables
+from .domain.pricing import PriceTable, load_price_table
+from .secret_box import SecretBox, load_secret_box
+from .services.products import Products
+from .settings import Settings
+from .storage.engine import create_engine
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    tables: OptionTables
+    prices: PriceTable
+    secrets: SecretBox
+    products: Products
+
+    @classmethod
+    def create(cls, settings: Settings, create_key: bool = False) -> Runtime:
+        """Build the runtime; raises SettingsError (one sentence) for a bad URL or key."""
+        secrets = load_secret_box(settings, create=create_key)
+        engine = create_engine(settings.resolved_database_url)
+        tables = load_option_tables()
+        prices = load_price_table(tables)
+        return cls(settings, engine, tables, prices, secrets, Products(engine, tables, prices))
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,124 @@
+"""Settings, declared once: name, type, default and help text.
+
+The environment is read only by :meth:`Settings.from_env` (never at import time), the README's
+configuration reference is generated from :data:`SETTINGS`, and a test checks that every setting is
+documented there. Tests build :class:`Settings` directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """A setting with a value easel cannot use; the message is one sentence naming it."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    attr: str
+    type: type
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("EASEL_DATA_DIR", "data_dir", Path, Path("var"),
+            "Folder for the embedded SQLite database, the generated secret key and artwork images."),
+    Setting("DATABASE_URL", "database_url", str, "",
+            "SQLAlchemy URL of the database; empty means SQLite at `$EASEL_DATA_DIR/easel.sqlite3`. "
+            "`postgresql://user@host/db` uses asyncpg."),
+    Setting("EASEL_SECRET_KEY", "secret_key", str, "",
+            "Fernet key that encrypts merchant secrets at rest; empty means the key file "
+            "`$EASEL_DATA_DIR/secret.key` (which `easel demo` creates)."),
+    Setting("EASEL_LOG_LEVEL", "log_level", str, "info", "Logging level: debug, info, warning or error.",
+            choices=("debug", "info", "warning", "error")),
+)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything easel reads from its environment, typed."""
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: str = ""
+    log_level: str = "info"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for s in SETTINGS:
+            raw = env.get(s.env)
+            if raw is None:
+                continue
+            values[s.attr] = _convert(s, raw)
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy async URL: the default SQLite file, or DATABASE_URL with an async driver."""
+        url = self.database_url.strip()
+        if not url:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'easel.sqlite3').resolve()}"
+        return async_database_url(url)
+
+
+def async_database_url(url: str) -> str:
+    """Give a plain database URL its async driver; raise SettingsError for anything else."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise SettingsError(f"DATABASE_URL {url!r} is not a URL such as postgresql://user@host/db or sqlite:///file")
+    base = scheme.split("+", 1)[0]
+    if base in ("postgresql", "postgres"):
+        return f"postgresql+asyncpg://{rest}"
+    if base == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    raise SettingsError(f"DATABASE_URL uses {scheme!r}; easel supports postgresql:// and sqlite:// URLs")
+
+
+def _convert(setting: Setting, raw: str) -> Any:
+    if setting.type is bool:
+        lowered = raw.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise SettingsError(f"{setting.env} must be true or false, not {raw!r}")
+    if setting.type is int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{setting.env} must be a whole number, not {raw!r}") from None
+        if value <= 0:
+            raise SettingsError(f"{setting.env} must be positive, not {raw!r}")
+        return value
+    if setting.type is Path:
+        return Path(raw)
+    if setting.choices and raw.strip().lower() not in setting.choices:
+        raise SettingsError(f"{setting.env} must be one of {', '.join(setting.choices)}, not {raw!r}")
+    return raw.strip().lower() if setting.choices else raw
+
+
+def settings_reference() -> str:
+    """The configuration reference as a Markdown table (pasted into the README, checked by a test)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = s.default if s.default not in ("", None) else "(empty)"
+        rows.append(f"| `{s.env}` | `{default}` | {s.help} |")
+    return "\n".join(rows)
+
+
+assert {s.attr for s in SETTINGS} == {f.name for f in fields(Settings)} - {"extra"}

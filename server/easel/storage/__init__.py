@@ -1,0 +1,1 @@
+"""Storage: tables (SQLAlchemy Core), queries per aggregate, and Alembic migrations."""

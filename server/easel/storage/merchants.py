@@ -1,0 +1,106 @@
+"""Merchant rows: create, read, update, rotate secrets, widget api keys. Secrets stay encrypted here."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.merchants import Merchant
+from ..domain.pricing import Markups
+from .tables import api_keys, merchants
+from .types import utcnow
+
+
+def _merchant(row: Row[Any], keys: tuple[str, ...]) -> Merchant:
+    return Merchant(
+        id=row.id, username=row.username, email=row.email, name=row.name, currency=row.currency,
+        test_mode=bool(row.test_mode), allowed_origins=tuple(row.allowed_origins or ()),
+        cart_path=row.cart_path, cart_mode=row.cart_mode, login_url=row.login_url,
+        callback_url=row.callback_url, markups=Markups.from_json(row.markups),
+        require_customer_token=bool(row.require_customer_token), require_timestamp=bool(row.require_timestamp),
+        api_keys=keys,
+    )
+
+
+async def _keys(conn: AsyncConnection, merchant_id: int) -> tuple[str, ...]:
+    result = await conn.execute(
+        select(api_keys.c.key).where(api_keys.c.merchant_id == merchant_id, api_keys.c.revoked_at.is_(None))
+        .order_by(api_keys.c.created_at, api_keys.c.key)
+    )
+    return tuple(result.scalars())
+
+
+async def create_merchant(conn: AsyncConnection, username: str, secret_encrypted: str,
+                          fields: Mapping[str, Any], api_key: str | None = None) -> Merchant:
+    """Insert a merchant and its first widget api key (random unless given)."""
+    now = utcnow()
+    values: dict[str, Any] = {"allowed_origins": [], "markups": Markups().to_json(), **fields}
+    if isinstance(values.get("markups"), Markups):
+        values["markups"] = values["markups"].to_json()
+    result = await conn.execute(
+        insert(merchants).values(username=username, secret_encrypted=secret_encrypted, created_at=now,
+                                 updated_at=now, **values).returning(merchants.c.id)
+    )
+    merchant_id = int(result.scalar_one())
+    await conn.execute(insert(api_keys).values(key=api_key or new_api_key(), merchant_id=merchant_id,
+                                               created_at=now))
+    found = await merchant_by_id(conn, merchant_id)
+    assert found is not None
+    return found
+
+
+def new_api_key() -> str:
+    return "pk_" + secrets.token_urlsafe(18)
+
+
+async def merchant_by_id(conn: AsyncConnection, merchant_id: int) -> Merchant | None:
+    row = (await conn.execute(select(merchants).where(merchants.c.id == merchant_id))).first()
+    return _merchant(row, await _keys(conn, row.id)) if row else None
+
+
+async def merchant_by_username(conn: AsyncConnection, username: str) -> Merchant | None:
+    row = (await conn.execute(select(merchants).where(merchants.c.username == username))).first()
+    return _merchant(row, await _keys(conn, row.id)) if row else None
+
+
+async def merchant_by_api_key(conn: AsyncConnection, key: str) -> Merchant | None:
+    row = (await conn.execute(
+        select(merchants).join(api_keys, api_keys.c.merchant_id == merchants.c.id)
+        .where(api_keys.c.key == key, api_keys.c.revoked_at.is_(None))
+    )).first()
+    return _merchant(row, await _keys(conn, row.id)) if row else None
+
+
+async def list_merchants(conn: AsyncConnection) -> list[Merchant]:
+    rows = (await conn.execute(select(merchants).order_by(merchants.c.id))).all()
+    return [_merchant(row, await _keys(conn, row.id)) for row in rows]
+
+
+async def encrypted_secret(conn: AsyncConnection, merchant_id: int) -> str:
+    result = await conn.execute(select(merchants.c.secret_encrypted).where(merchants.c.id == merchant_id))
+    return str(result.scalar_one())
+
+
+async def update_merchant(conn: AsyncConnection, merchant_id: int, fields: Mapping[str, Any]) -> None:
+    values = dict(fields)
+    if isinstance(values.get("markups"), Markups):
+        values["markups"] = values["markups"].to_json()
+    await conn.execute(update(merchants).where(merchants.c.id == merchant_id).values(updated_at=utcnow(), **values))
+
+
+async def add_api_key(conn: AsyncConnection, merchant_id: int, key: str | None = None) -> str:
+    key = key or new_api_key()
+    await conn.execute(insert(api_keys).values(key=key, merchant_id=merchant_id, created_at=utcnow()))
+    return key
+
+
+async def revoke_api_key(conn: AsyncConnection, merchant_id: int, key: str) -> bool:
+    result = await conn.execute(
+        update(api_keys).where(api_keys.c.key == key, api_keys.c.merchant_id == merchant_id,
+                               api_keys.c.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    return bool(result.rowcount)

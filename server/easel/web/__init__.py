@@ -1,0 +1,1 @@
+"""Pieces of the HTTP layer shared by every part of the service (middleware, templates, errors)."""

@@ -1,0 +1,48 @@
+"""One log line per request (method, path, status, time, merchant) and a request id on every response.
+
+The id comes from a sane incoming ``X-Request-ID`` or is made here; handlers that identify a merchant
+put its username in ``scope["state"]["merchant"]`` so the line can name it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("easel.access")
+_SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class AccessLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _SANE_ID.match(incoming) else secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if logger.isEnabledFor(logging.INFO):
+                merchant = scope["state"].get("merchant", "-")
+                logger.info("%s %s %s %.1fms merchant=%s id=%s", scope["method"], scope["path"], status,
+                            (time.perf_counter() - started) * 1000, merchant, request_id)
