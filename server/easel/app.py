@@ -8,14 +8,15 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from .runtime import Runtime
 from .settings import Settings
 from .web.access_log import AccessLogMiddleware
-from .web.demo_store import store_home
+from .web.demo_routes import routes as demo_routes
 from .web.health import ping
 from .web.state import AppState
+from .widget.routes import routes as widget_routes
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Starlette:
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     logging.getLogger("easel").setLevel(settings.log_level.upper())
     routes = [
         Route("/ping", ping, methods=["GET", "POST"]),
-        Route("/demo/", store_home, methods=["GET"]),
+        Mount("/widget/v1", routes=widget_routes),
+        Mount("/demo", routes=demo_routes),
     ]
     return Starlette(routes=routes, middleware=[Middleware(AccessLogMiddleware)], lifespan=lifespan)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .domain.options import OptionTables, load_option_tables
@@ -26,6 +27,7 @@ class Runtime:
     prices: PriceTable
     secrets: SecretBox
     products: Products
+    http: httpx.AsyncClient
 
     @classmethod
     def create(cls, settings: Settings, create_key: bool = False) -> Runtime:
@@ -34,7 +36,10 @@ class Runtime:
         engine = create_engine(settings.resolved_database_url)
         tables = load_option_tables()
         prices = load_price_table(tables)
-        return cls(settings, engine, tables, prices, secrets, Products(engine, tables, prices))
+        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False,
+                                 headers={"User-Agent": "easel"})
+        return cls(settings, engine, tables, prices, secrets, Products(engine, tables, prices), http)
 
     async def close(self) -> None:
+        await self.http.aclose()
         await self.engine.dispose()

@@ -7,11 +7,13 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from .types import UTCDateTime
@@ -80,4 +82,114 @@ configurations = Table(
            index=True),
     Column("choices", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("merchant_id", Integer, ForeignKey("merchants.id"), nullable=False),
+    Column("reference", String(32), nullable=False, unique=True),  # easel's own, sent to vendors
+    Column("external_order_number", String(100), nullable=True),
+    Column("idempotency_key", String(255), nullable=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("status_reason", Text, nullable=False, server_default=""),
+    Column("is_test", Boolean, nullable=False),
+    Column("notes", Text, nullable=False, server_default=""),
+    Column("currency", String(3), nullable=False),
+    Column("total_cents", Integer, nullable=False),
+    Column("customer", JSON, nullable=False),
+    Column("shipping", JSON, nullable=False),
+    Column("billing", JSON, nullable=True),
+    Column("shipping_method", String(40), nullable=False, server_default=""),
+    Column("quote_id", String(40), nullable=True),
+    Column("purchase_date", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("merchant_id", "external_order_number", name="uq_orders_merchant_external"),
+    UniqueConstraint("merchant_id", "idempotency_key", name="uq_orders_merchant_idempotency"),
+    Index("ix_orders_merchant_id", "merchant_id", "id"),
+)
+
+order_items = Table(
+    "order_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("sku", String(16), nullable=False),
+    Column("gp_sku", String(100), nullable=False),
+    Column("artwork_code", String(32), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("choices", JSON, nullable=False),
+    Column("specs", JSON, nullable=False),
+    Column("image", JSON, nullable=False),
+    Column("notes", Text, nullable=False, server_default=""),
+    Column("external_item_number", String(100), nullable=False, server_default=""),
+    Column("sidemark", String(200), nullable=False, server_default=""),
+    Column("unit_retail_cents", Integer, nullable=False),  # the merchant's price (markups applied)
+    Column("unit_cents", Integer, nullable=False),  # what easel charges the merchant for one unit
+)
+
+order_tracking = Table(
+    "order_tracking",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("number", String(100), nullable=False),
+    Column("method", String(100), nullable=False, server_default=""),
+    Column("url", String(2000), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("order_id", "number", name="uq_order_tracking_order_id"),
+)
+
+order_events = Table(
+    "order_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", String(40), nullable=False, unique=True),
+    Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("merchant_id", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_order_events_order_id", "order_id", "id"),
+)
+
+quotes = Table(
+    "quotes",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("merchant_id", Integer, ForeignKey("merchants.id", ondelete="CASCADE"), nullable=False),
+    Column("items", JSON, nullable=False),
+    Column("shipping_method", String(40), nullable=False),
+    Column("total_cents", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Fixed-window request counters, shared by every process that uses the database.
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("window_start", Integer, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+# A shopper's saved configurations, per merchant and customer id.
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("merchant_id", Integer, ForeignKey("merchants.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("artwork_code", String(32), nullable=False),
+    Column("sku", String(16), nullable=False),
+    Column("choices", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_projects_merchant_customer", "merchant_id", "customer_id"),
 )

@@ -1,0 +1,1 @@
+"""The embeddable widget: its JSON API, code.js serving, previews and the cart bridge."""
