@@ -155,6 +155,7 @@ def test_the_sku_is_stable_and_the_route_round_trips(generated: tuple[Artwork, R
     code, choices = parse_route(item.route)
     assert code == artwork.code
     assert resolve(artwork, choices, TABLES) == item
+    assert resolve(artwork, item.configuration.as_choices(), TABLES) == item
 
 
 def test_the_sku_is_injective_over_the_whole_generated_space() -> None:

@@ -8,13 +8,14 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 
+from .api.routes import routes as order_api_routes
 from .runtime import Runtime
 from .settings import Settings
 from .web.access_log import AccessLogMiddleware
 from .web.demo_routes import routes as demo_routes
-from .web.health import ping
+from .web.error_pages import http_error, server_error
 from .web.state import AppState
 from .widget.routes import routes as widget_routes
 
@@ -34,8 +35,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     logging.getLogger("easel").setLevel(settings.log_level.upper())
     routes = [
-        Route("/ping", ping, methods=["GET", "POST"]),
+        *order_api_routes,
         Mount("/widget/v1", routes=widget_routes),
         Mount("/demo", routes=demo_routes),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(AccessLogMiddleware)], lifespan=lifespan)
+    handlers = {404: http_error, 405: http_error, 413: http_error, 500: server_error}
+    return Starlette(routes=routes, middleware=[Middleware(AccessLogMiddleware)], lifespan=lifespan,
+                     exception_handlers=handlers)

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .api.rate_limit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter
 from .domain.options import OptionTables, load_option_tables
 from .domain.pricing import PriceTable, load_price_table
 from .secret_box import SecretBox, load_secret_box
+from .services.merchant_directory import MerchantDirectory
+from .services.orders import Orders
 from .services.products import Products
 from .settings import Settings
 from .storage.engine import create_engine
@@ -28,6 +31,9 @@ class Runtime:
     secrets: SecretBox
     products: Products
     http: httpx.AsyncClient
+    merchants: MerchantDirectory
+    orders: Orders
+    rate_limiter: RateLimiter
 
     @classmethod
     def create(cls, settings: Settings, create_key: bool = False) -> Runtime:
@@ -38,7 +44,14 @@ class Runtime:
         prices = load_price_table(tables)
         http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False,
                                  headers={"User-Agent": "easel"})
-        return cls(settings, engine, tables, prices, secrets, Products(engine, tables, prices), http)
+        products = Products(engine, tables, prices)
+        limiter: RateLimiter = (
+            DatabaseRateLimiter(engine, settings.rate_limit, settings.rate_window)
+            if settings.rate_limit_store == "database"
+            else MemoryRateLimiter(settings.rate_limit, settings.rate_window)
+        )
+        return cls(settings, engine, tables, prices, secrets, products, http, MerchantDirectory(engine, secrets),
+                   Orders(engine, products), limiter)
 
     async def close(self) -> None:
         await self.http.aclose()

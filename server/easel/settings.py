@@ -37,6 +37,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EASEL_SECRET_KEY", "secret_key", str, "",
             "Fernet key that encrypts merchant secrets at rest; empty means the key file "
             "`$EASEL_DATA_DIR/secret.key` (which `easel demo` creates)."),
+    Setting("EASEL_MAX_BODY_BYTES", "max_body_bytes", int, 1_000_000,
+            "Largest request body accepted, in bytes; a bigger body gets 413 before it is read."),
+    Setting("EASEL_RATE_LIMIT", "rate_limit", int, 200,
+            "Order API requests per merchant, per action (GET, POST, PUT, DELETE) and per window."),
+    Setting("EASEL_RATE_WINDOW", "rate_window", int, 86_400,
+            "Length of a rate-limit window in seconds (the document resets limits every 24 hours)."),
+    Setting("EASEL_RATE_LIMIT_STORE", "rate_limit_store", str, "memory",
+            "Where rate-limit counters live: `memory` (one process) or `database` (shared by every process "
+            "on the same database; `easel serve --workers N` uses it automatically).",
+            choices=("memory", "database")),
     Setting("EASEL_LOG_LEVEL", "log_level", str, "info", "Logging level: debug, info, warning or error.",
             choices=("debug", "info", "warning", "error")),
 )
@@ -52,6 +62,10 @@ class Settings:
     data_dir: Path = Path("var")
     database_url: str = ""
     secret_key: str = ""
+    max_body_bytes: int = 1_000_000
+    rate_limit: int = 200
+    rate_window: int = 86_400
+    rate_limit_store: str = "memory"
     log_level: str = "info"
     extra: Mapping[str, str] = field(default_factory=dict)
 

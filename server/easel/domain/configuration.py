@@ -69,7 +69,11 @@ class Configuration:
     security_hardware: bool
 
     def as_choices(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in CHOICE_FIELDS}
+        """The choices that resolve back to exactly this configuration (a paper margin is derived)."""
+        choices = {name: getattr(self, name) for name in CHOICE_FIELDS}
+        if self.border_type is None:
+            del choices["border_width"]
+        return choices
 
 
 Dimensions = tuple[int, int]

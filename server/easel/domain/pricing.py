@@ -26,6 +26,13 @@ class StyleRate(BaseModel):
     minimum_cents: int = Field(gt=0)
 
 
+class ShippingRate(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    base_cents: int = Field(ge=0)
+    per_item_cents: int = Field(ge=0)
+    international_cents: int = Field(ge=0, description="Added when the destination is not the home country.")
+
+
 class PriceTable(BaseModel):
     """Every amount a list price is made of, in the table's currency, in cents."""
 
@@ -37,6 +44,14 @@ class PriceTable(BaseModel):
     stretcher_bar_cents_per_united_inch: dict[str, int]
     color_border_cents: int = Field(ge=0)
     security_hardware_cents: int = Field(ge=0)
+    home_country: str = Field("US", pattern=r"^[A-Z]{2}$")
+    shipping: dict[str, ShippingRate] = Field(description="Per shipping method; '' is the default, best way.")
+
+    def shipping_quotes(self, items: int, country: str) -> list[tuple[str, int]]:
+        """(method, cents) for every shipping method, for a parcel of ``items`` units to ``country``."""
+        extra = 0 if country.upper() == self.home_country else 1
+        return [(method or "best way", r.base_cents + r.per_item_cents * max(0, items - 1)
+                 + extra * r.international_cents) for method, r in self.shipping.items()]
 
     @model_validator(mode="after")
     def _non_negative(self) -> PriceTable:

@@ -1,0 +1,292 @@
+"""Placing and reading orders: the use cases behind the order API.
+
+Creation resolves every item's sku to the configuration it stands for (applying the item's border and
+security-hardware overrides), prices it, and writes the order, its items and its first event in one
+transaction. A repeated ``external_order_number`` or ``Idempotency-Key`` returns the first order when
+the request is the same and is a conflict when it differs; concurrent duplicates are settled by the
+database's unique constraints, so exactly one order exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..domain.configuration import ConfigurationError
+from ..domain.merchants import Merchant
+from ..domain.orders import (
+    EDITABLE_STATUSES,
+    ItemBorder,
+    OrderRequest,
+    OrderStatus,
+    OrderUpdateRequest,
+    QuoteRequest,
+)
+from ..storage import orders as order_store
+from ..storage.tables import quotes
+from ..storage.types import utcnow
+from .products import Product, Products, UnknownSku
+
+QUOTE_LIFETIME = timedelta(hours=24)
+
+
+class OrderProblem(Exception):
+    """The request cannot become an order; ``problems`` are (field path, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]], items: bool = True):
+        self.problems = problems
+        self.items = items
+        super().__init__("; ".join(f"{p}: {m}" for p, m in problems))
+
+
+class DuplicateOrder(Exception):
+    def __init__(self, field: str, order_id: int):
+        self.field = field
+        self.order_id = order_id
+        super().__init__(f"{field} was already used for order {order_id} with different content")
+
+
+class NotEditable(Exception):
+    pass
+
+
+class QuoteProblem(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class PricedItem:
+    product: Product
+    quantity: int
+
+
+def request_hash(payload: dict[str, Any]) -> str:
+    """A fingerprint of what was asked for (not how it was spelled), to recognise a repeat."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _border_choices(border: ItemBorder | None) -> dict[str, object]:
+    if border is None:
+        return {}
+    choices: dict[str, object] = {}
+    if border.type is not None:
+        choices["border_type"] = border.type
+    if border.size is not None:
+        choices["border_width"] = border.size
+    if border.color:
+        choices["border_color"] = border.color
+    return choices
+
+
+_CHOICE_TO_FIELD = {"border_type": "border.type", "border_width": "border.size", "border_color": "border.color",
+                    "security_hardware": "security_hardware"}
+
+
+class Orders:
+    def __init__(self, engine: AsyncEngine, products: Products,
+                 routable: Callable[[Merchant, Product], str | None] | None = None):
+        self.engine = engine
+        self.products = products
+        # Fulfilment answers whether some vendor can make an item (None) or why not (a message).
+        self.routable = routable or (lambda merchant, product: None)
+
+    async def _price_item(self, merchant: Merchant, index: int, sku: str, border: ItemBorder | None,
+                          hardware: bool | None, problems: list[tuple[str, str]]) -> Product | None:
+        prefix = f"items[{index}]"
+        try:
+            base = await self.products.by_sku(merchant, sku)
+        except UnknownSku:
+            problems.append((f"{prefix}.sku", f"unknown sku {sku}"))
+            return None
+        overrides = _border_choices(border)
+        if hardware is not None:
+            overrides["security_hardware"] = hardware
+        if not overrides:
+            product = base
+        else:
+            choices = {**base.resolved.configuration.as_choices(), **overrides}
+            if "border_type" in overrides and overrides["border_type"] != "color" and "border_color" not in overrides:
+                choices["border_color"] = None
+            try:
+                product = self.products.price(merchant, base.artwork, choices)
+            except ConfigurationError as err:
+                for e in err.errors:
+                    problems.append((f"{prefix}.{_CHOICE_TO_FIELD.get(e.field, e.field)}", e.message))
+                return None
+        reason = self.routable(merchant, product)
+        if reason:
+            problems.append((f"{prefix}.sku", reason))
+            return None
+        return product
+
+    async def unknown_skus(self, merchant: Merchant, raw_items: object) -> list[tuple[str, str]]:
+        """Problems with the skus of items that did not validate as a whole (all problems, one answer)."""
+        problems: list[tuple[str, str]] = []
+        if not isinstance(raw_items, list):
+            return problems
+        for index, item in enumerate(raw_items[:100]):
+            sku = item.get("sku") if isinstance(item, dict) else None
+            if isinstance(sku, str) and len(sku) == 16 and all(c in "0123456789abcdef" for c in sku.lower()):
+                try:
+                    await self.products.by_sku(merchant, sku.lower())
+                except UnknownSku:
+                    problems.append((f"items[{index}].sku", f"unknown sku {sku}"))
+        return problems
+
+    async def create(self, merchant: Merchant, request: OrderRequest, idempotency_key: str | None
+                     ) -> tuple[order_store.StoredOrder, bool]:
+        """Place an order; returns (order, created). Raises OrderProblem, DuplicateOrder, QuoteProblem."""
+        payload = request.model_dump(exclude={"timestamp"}, mode="json")
+        fingerprint = request_hash(payload)
+        existing = await self._existing(merchant, request.external_order_number, idempotency_key, fingerprint)
+        if existing is not None:
+            return existing, False
+
+        problems: list[tuple[str, str]] = []
+        priced: list[tuple[Product, Any]] = []
+        for index, item in enumerate(request.items):
+            product = await self._price_item(merchant, index, item.sku, item.border, item.security_hardware, problems)
+            image = item.image
+            if product is not None and image is not None:
+                if image.type == "external" and not image.url:
+                    problems.append((f"items[{index}].image.url", "is required when image.type is external"))
+                if image.type == "newera" and image.code and image.code.upper() != product.artwork.code:
+                    problems.append((f"items[{index}].image.code",
+                                     f"{image.code} is not the artwork of sku {item.sku} ({product.artwork.code})"))
+            if product is not None:
+                priced.append((product, item))
+        if problems:
+            raise OrderProblem(problems)
+        unit_prices = await self._quote_prices(merchant, request) if request.quote_id else None
+
+        new_items = []
+        for position, (product, item) in enumerate(priced):
+            image = item.image
+            # The artwork's name and artist are kept with the item: an order must not change when the
+            # catalogue does.
+            image_json = {"type": "newera", "code": product.artwork.code, "url": "", "edition": "",
+                          "name": product.artwork.title, "artist": product.artwork.artist}
+            if image is not None:
+                image_json.update(type=image.type, url=image.url, edition=image.edition)
+            unit_cents = unit_prices[position] if unit_prices else product.list_cents
+            new_items.append(order_store.NewItem(
+                sku=item.sku, gp_sku=product.resolved.gp_sku, artwork_code=product.artwork.code,
+                quantity=item.quantity, choices=product.resolved.configuration.as_choices(),
+                specs=product.resolved.specs(), image=image_json, notes=item.notes,
+                external_item_number=item.external_item_number, sidemark=item.sidemark,
+                unit_retail_cents=product.price_cents, unit_cents=unit_cents,
+            ))
+        new = order_store.NewOrder(
+            merchant_id=merchant.id, external_order_number=request.external_order_number,
+            idempotency_key=idempotency_key, request_hash=fingerprint, status=OrderStatus.PENDING.value,
+            is_test=merchant.test_mode or bool(request.is_test), notes=request.notes, currency=merchant.currency,
+            customer=request.customer.model_dump(), shipping=request.shipping.model_dump(),
+            billing=request.billing.model_dump() if request.billing else None,
+            shipping_method=request.shipping.method, quote_id=request.quote_id, items=new_items,
+        )
+        try:
+            async with self.engine.begin() as conn:
+                order_id = await order_store.insert_order(conn, new, "order.accepted",
+                                                          {"status": OrderStatus.PENDING.value})
+        except IntegrityError:
+            # A concurrent request with the same number or key won the race: answer as a repeat.
+            existing = await self._existing(merchant, request.external_order_number, idempotency_key, fingerprint)
+            if existing is None:
+                raise
+            return existing, False
+        found = await self.get(merchant, order_id)
+        assert found is not None
+        return found, True
+
+    async def _existing(self, merchant: Merchant, number: str | None, key: str | None,
+                        fingerprint: str) -> order_store.StoredOrder | None:
+        if number is None and key is None:
+            return None
+        async with self.engine.connect() as conn:
+            match = await order_store.order_by_idempotency(conn, merchant.id, number, key)
+        if match is None:
+            return None
+        order, field = match
+        if order.request_hash != fingerprint:
+            raise DuplicateOrder(field, order.id)
+        return await self.get(merchant, order.id)
+
+    async def get(self, merchant: Merchant, order_id: int) -> order_store.StoredOrder | None:
+        async with self.engine.connect() as conn:
+            return await order_store.order_for_merchant(conn, merchant.id, order_id)
+
+    async def page(self, merchant: Merchant, start: int, rows: int) -> tuple[list[order_store.StoredOrder], int]:
+        async with self.engine.connect() as conn:
+            return await order_store.orders_page(conn, merchant.id, start, rows)
+
+    async def update_shipping(self, merchant: Merchant, order_id: int, request: OrderUpdateRequest) -> bool:
+        """Merge the given shipping fields; False if the order does not exist for this merchant.
+
+        Raises NotEditable once the order has been sent to production.
+        """
+        async with self.engine.begin() as conn:
+            order = await order_store.order_for_merchant(conn, merchant.id, order_id)
+            if order is None:
+                return False
+            changes = request.shipping.model_dump(exclude_none=True)
+            merged = {**order.shipping, **changes}
+            if not await order_store.update_shipping(conn, merchant.id, order_id, merged,
+                                                     [s.value for s in EDITABLE_STATUSES]):
+                raise NotEditable(order.status)
+            await order_store.add_event(conn, order_id, merchant.id, "order.updated",
+                                        {"shipping": sorted(changes)})
+        return True
+
+    async def events(self, merchant: Merchant, order_id: int) -> list[dict[str, Any]] | None:
+        async with self.engine.connect() as conn:
+            if await order_store.order_for_merchant(conn, merchant.id, order_id) is None:
+                return None
+            return await order_store.events_for_order(conn, merchant.id, order_id)
+
+    # --- quotes ------------------------------------------------------------------------------------------
+
+    async def quote(self, merchant: Merchant, request: QuoteRequest) -> dict[str, Any]:
+        problems: list[tuple[str, str]] = []
+        lines: list[tuple[str, Product, int]] = []
+        for index, item in enumerate(request.items):
+            product = await self._price_item(merchant, index, item.sku, item.border, item.security_hardware, problems)
+            if product is not None:
+                lines.append((item.sku, product, item.quantity))
+        if problems:
+            raise OrderProblem(problems)
+        quote_id = "q_" + secrets.token_urlsafe(16)
+        now = utcnow()
+        expires = now + QUOTE_LIFETIME
+        items = [{"sku": sku, "quantity": q, "unit_cents": p.list_cents, "retail_cents": p.price_cents}
+                 for sku, p, q in lines]
+        total = sum(p.list_cents * q for _, p, q in lines)
+        async with self.engine.begin() as conn:
+            await conn.execute(quotes.insert().values(id=quote_id, merchant_id=merchant.id, items=items,
+                                                      shipping_method="", total_cents=total,
+                                                      currency=merchant.currency, expires_at=expires,
+                                                      created_at=now))
+        return {"id": quote_id, "expires_at": expires, "items": items, "lines": lines, "total_cents": total}
+
+    async def _quote_prices(self, merchant: Merchant, request: OrderRequest) -> list[int]:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(quotes).where(quotes.c.id == request.quote_id,
+                                                           quotes.c.merchant_id == merchant.id))).first()
+        if row is None:
+            raise QuoteProblem(f"quote_id: unknown quote {request.quote_id}")
+        if row.expires_at <= utcnow():
+            raise QuoteProblem(f"quote_id: quote {request.quote_id} expired at {row.expires_at:%Y-%m-%d %H:%M:%S} UTC")
+        wanted = [(i.sku, i.quantity) for i in request.items]
+        quoted = [(i["sku"], i["quantity"]) for i in row.items]
+        if wanted != quoted:
+            raise QuoteProblem(f"quote_id: quote {request.quote_id} was made for other items or quantities")
+        return [int(i["unit_cents"]) for i in row.items]
