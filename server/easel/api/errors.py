@@ -39,7 +39,8 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
     ErrorCode(200, 400, "Invalid order.", "The order has invalid or missing fields; the long message names each."),
     ErrorCode(201, 400, "Invalid order item.",
               "An item cannot be made: unknown sku, a border or hardware its style does not offer, a bad image."),
-    ErrorCode(202, 400, "Invalid parameter.", "A query parameter (start, rows, an id) is out of range or not a number."),
+    ErrorCode(202, 400, "Invalid parameter.",
+              "A query parameter (start, rows, an id) is out of range or not a number."),
     ErrorCode(210, 409, "Duplicate order.", "external_order_number or Idempotency-Key was already used for a "
               "different order; a repeat of the same order returns the first one with status 200."),
     ErrorCode(211, 409, "Order cannot be changed.",
