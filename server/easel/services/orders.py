@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..domain.configuration import ConfigurationError
 from ..domain.merchants import Merchant
@@ -92,13 +92,19 @@ _CHOICE_TO_FIELD = {"border_type": "border.type", "border_width": "border.size",
                     "security_hardware": "security_hardware"}
 
 
+OrderCreatedHook = Callable[[AsyncConnection, Merchant, int], Awaitable[None]]
+
+
 class Orders:
     def __init__(self, engine: AsyncEngine, products: Products,
-                 routable: Callable[[Merchant, Product], str | None] | None = None):
+                 routable: Callable[[Merchant, Product], str | None] | None = None,
+                 on_created: OrderCreatedHook | None = None):
         self.engine = engine
         self.products = products
         # Fulfilment answers whether some vendor can make an item (None) or why not (a message).
         self.routable = routable or (lambda merchant, product: None)
+        # Called inside the order's own transaction, so work queued there is never lost or orphaned.
+        self.on_created = on_created
 
     async def _price_item(self, merchant: Merchant, index: int, sku: str, border: ItemBorder | None,
                           hardware: bool | None, problems: list[tuple[str, str]]) -> Product | None:
@@ -198,6 +204,8 @@ class Orders:
             async with self.engine.begin() as conn:
                 order_id = await order_store.insert_order(conn, new, "order.accepted",
                                                           {"status": OrderStatus.PENDING.value})
+                if self.on_created is not None:
+                    await self.on_created(conn, merchant, order_id)
         except IntegrityError:
             # A concurrent request with the same number or key won the race: answer as a repeat.
             existing = await self._existing(merchant, request.external_order_number, idempotency_key, fingerprint)
