@@ -114,3 +114,11 @@ async def test_a_tampered_body_fails_the_signature(client: httpx.AsyncClient) ->
     # the same body signed for another uri
     body = signed_body("orders/1", {"start": 0})
     assert_error(await client.post("/orders", content=body, headers=JSON), 112)
+
+
+def test_error_headers_are_one_ascii_line_without_trailing_space() -> None:
+    from easel.api.errors import header_safe
+
+    assert header_safe("a" * 299 + " b") == "a" * 299
+    safe = header_safe("line\r\nbreak – ünï")
+    assert safe.startswith("line break") and safe.isascii() and "\r" not in safe and "\n" not in safe

@@ -68,7 +68,7 @@ class ApiError(Exception):
 
 def header_safe(text: str, limit: int = 300) -> str:
     """One ASCII line for an HTTP header: control and non-ASCII characters become spaces."""
-    return _UNSAFE.sub(" ", text).strip()[:limit]
+    return _UNSAFE.sub(" ", text).strip()[:limit].rstrip()
 
 
 def error_response(code: int, long_message: str | None = None,

@@ -37,6 +37,14 @@ def build_openapi(endpoints: Sequence[Endpoint], server: str) -> dict[str, Any]:
                                     ref_template="#/components/schemas/{model}")
     components: dict[str, Any] = dict(schemas.get("$defs", {}))
     components["Error"] = _ERROR
+    for model in models:
+        # The body as sent: the model's fields plus the signature (the models forbid unknown fields).
+        base = components[model.__name__]
+        components[f"Signed{model.__name__}"] = {
+            **base, "title": f"Signed{model.__name__}",
+            "properties": {**base.get("properties", {}), **_AUTH_PROPERTIES},
+            "required": [*base.get("required", []), "username", "signature"],
+        }
     paths: dict[str, dict[str, Any]] = {}
     for e in endpoints:
         path = "/".join("{" + p[1:] + "}" if p.startswith(":") else p for p in e.path.split("/"))
@@ -52,10 +60,10 @@ def build_openapi(endpoints: Sequence[Endpoint], server: str) -> dict[str, Any]:
         if params:
             operation["parameters"] = params
         if e.body is not None or (e.signed and e.method in ("POST", "PUT")):
-            body_schema: dict[str, Any] = {"$ref": f"#/components/schemas/{e.body.__name__}"} if e.body else {
-                "type": "object"}
-            signed_body = {"allOf": [body_schema, {"type": "object", "required": ["username", "signature"],
-                                                   "properties": _AUTH_PROPERTIES}]} if e.signed else body_schema
+            if e.body is not None:
+                signed_body: dict[str, Any] = {"$ref": f"#/components/schemas/Signed{e.body.__name__}"}
+            else:
+                signed_body = {"type": "object", "required": ["username", "signature"], "properties": _AUTH_PROPERTIES}
             operation["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": signed_body},
                 "application/x-www-form-urlencoded": {"schema": signed_body}}}

@@ -225,8 +225,15 @@ def describe_validation_error(err: ValidationError) -> list[tuple[str, str]]:
             message = _pattern_message(path, problem.get("input"))
         elif kind == "literal_error":
             message = f"must be one of {problem['ctx']['expected']}"
-        elif kind in ("too_short", "too_long", "string_too_long", "string_too_short"):
-            message = problem["msg"].replace("List", "the list").replace("String", "the text")
+        elif kind == "string_too_short":
+            least = problem["ctx"]["min_length"]
+            message = "must not be empty" if least == 1 else f"must have at least {least} characters"
+        elif kind == "string_too_long":
+            message = f"must have at most {problem['ctx']['max_length']} characters"
+        elif kind == "too_short":
+            message = f"must have at least {problem['ctx']['min_length']} item(s)"
+        elif kind == "too_long":
+            message = f"must have at most {problem['ctx']['max_length']} items"
         elif kind == "greater_than_equal":
             message = f"must be at least {problem['ctx']['ge']}"
         elif kind == "less_than_equal":

@@ -1,0 +1,89 @@
+"""Servers for benchmarks: uvicorn in a subprocess (its own core), and a load loop in this process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def uvicorn_process(app: str, env: dict[str, str] | None = None, factory: bool = True) -> Iterator[str]:
+    """Run ``app`` (an import string) with uvicorn in a subprocess on a free port; yield its base URL."""
+    port = free_port()
+    args = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    if factory:
+        args.append("--factory")
+    proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(base + "/ping", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"{app} did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def requests_per_second(base: str, make: Callable[[], tuple[str, str, dict[str, str], bytes | None]],
+                        seconds: float = 5.0, concurrency: int = 16) -> float:
+    """Closed-loop load over keep-alive HTTP/1.1 connections: a minimal client on raw asyncio streams, so
+    the load generator costs far less than the server it measures. Every answer must be 200."""
+    host, port = base.removeprefix("http://").split(":")
+
+    def raw(method: str, path: str, headers: dict[str, str], body: bytes | None) -> bytes:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", f"Content-Length: {len(body or b'')}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
+
+    async def main() -> float:
+        done = 0
+        stop = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal done
+            reader, writer = await asyncio.open_connection(host, int(port))
+            try:
+                while time.perf_counter() < stop:
+                    writer.write(raw(*make()))
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    status = head[9:12]
+                    length = 0
+                    for line in head.split(b"\r\n"):
+                        if line[:15].lower() == b"content-length:":
+                            length = int(line[15:])
+                    body = await reader.readexactly(length)
+                    if status != b"200":
+                        raise RuntimeError(f"{status!r}: {body[:200]!r}")
+                    done += 1
+            finally:
+                writer.close()
+
+        started = time.perf_counter()
+        await asyncio.gather(*[worker() for _ in range(concurrency)])
+        return done / (time.perf_counter() - started)
+
+    return asyncio.run(main())
