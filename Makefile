@@ -31,7 +31,7 @@ system-deps:
 	fi
 
 lint: install
-	$(BIN)/ruff check server tests e2e
+	$(BIN)/ruff check server tests $(wildcard e2e)
 
 typecheck: install
 	$(BIN)/mypy
