@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -114,6 +115,8 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     _run(_check_ready)
+    if workers > 1 and "EASEL_RATE_LIMIT_STORE" not in os.environ:
+        os.environ["EASEL_RATE_LIMIT_STORE"] = "database"  # one budget shared by every worker process
     settings = Settings.from_env()
     _configure_logging(settings)
     uvicorn.run("easel.app:create_app", factory=True, host=host, port=port, workers=workers,
