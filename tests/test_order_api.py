@@ -265,3 +265,22 @@ async def test_rate_limits_per_merchant_and_action(demo_runtime: Runtime) -> Non
             assert limited.status_code == 429 and limited.json()["error_code"] == 120
             assert int(limited.headers["retry-after"]) > 0
             assert (await call(http, "POST", "/ping")).status_code == 200  # another action has its own budget
+
+
+async def test_tracking_is_listed_under_shipping(client: httpx.AsyncClient, demo_runtime: Runtime) -> None:
+    from datetime import UTC, datetime
+
+    from easel.storage.tables import order_tracking
+
+    created = await call(client, "POST", "/orders", order(await skus(demo_runtime, n=3)))
+    order_id = created.json()["order"]["id"]
+    async with demo_runtime.engine.begin() as conn:
+        for number, method in (("12313123", "FedEx Home Delivery"), ("123123123", "UPS 2-day")):
+            await conn.execute(order_tracking.insert().values(order_id=order_id, number=number, method=method,
+                                                              url="", created_at=datetime.now(UTC)))
+    body = (await call(client, "GET", f"/orders/{order_id}")).json()
+    assert len(body["items"]) == 3 and [i["id"] for i in body["items"]] == sorted(i["id"] for i in body["items"])
+    assert body["shipping"]["tracking"] == [
+        {"number": "12313123", "method": "FedEx Home Delivery", "url": ""},
+        {"number": "123123123", "method": "UPS 2-day", "url": ""},
+    ]

@@ -9,9 +9,10 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .tables import order_events, order_items, order_tracking, orders
@@ -138,7 +139,7 @@ async def add_event(conn: AsyncConnection, order_id: int, merchant_id: int, even
     return event_id
 
 
-def _order(row: Row[Any]) -> StoredOrder:
+def _order(row: Any) -> StoredOrder:
     return StoredOrder(
         id=row.id, merchant_id=row.merchant_id, reference=row.reference,
         external_order_number=row.external_order_number, status=row.status, status_reason=row.status_reason,
@@ -149,7 +150,7 @@ def _order(row: Row[Any]) -> StoredOrder:
     )
 
 
-def _item(row: Row[Any]) -> StoredItem:
+def _item(row: Any) -> StoredItem:
     return StoredItem(
         id=row.id, position=row.position, sku=row.sku, gp_sku=row.gp_sku, artwork_code=row.artwork_code,
         quantity=row.quantity, choices=dict(row.choices), specs=dict(row.specs), image=dict(row.image),
@@ -174,11 +175,35 @@ async def _attach(conn: AsyncConnection, found: Sequence[StoredOrder]) -> list[S
 
 
 async def order_for_merchant(conn: AsyncConnection, merchant_id: int, order_id: int) -> StoredOrder | None:
-    row = (await conn.execute(select(orders).where(orders.c.id == order_id, orders.c.merchant_id == merchant_id))
-           ).first()
-    if row is None:
+    """One order with its items and tracking, in a single round trip (this is the API's hot path)."""
+    query = (
+        select(orders, order_items, order_tracking)
+        .join(order_items, order_items.c.order_id == orders.c.id, isouter=True)
+        .join(order_tracking, order_tracking.c.order_id == orders.c.id, isouter=True)
+        .where(orders.c.id == order_id, orders.c.merchant_id == merchant_id)
+        .order_by(order_items.c.position, order_tracking.c.id)
+        .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+    )
+    rows = (await conn.execute(query)).all()
+    if not rows:
         return None
-    return (await _attach(conn, [_order(row)]))[0]
+    found = _order(_prefixed(rows[0], "orders_"))
+    items: dict[int, StoredItem] = {}
+    tracking: dict[int, dict[str, str]] = {}
+    for row in rows:
+        if row.order_items_id is not None and row.order_items_id not in items:
+            items[row.order_items_id] = _item(_prefixed(row, "order_items_"))
+        if row.order_tracking_id is not None and row.order_tracking_id not in tracking:
+            tracking[row.order_tracking_id] = {"number": row.order_tracking_number,
+                                               "method": row.order_tracking_method, "url": row.order_tracking_url}
+    found.items = list(items.values())
+    found.tracking = [tracking[k] for k in sorted(tracking)]
+    return found
+
+
+def _prefixed(row: Row[Any], prefix: str) -> Any:
+    """The columns of one table out of a joined row, as attributes without the table prefix."""
+    return SimpleNamespace(**{k[len(prefix):]: v for k, v in row._mapping.items() if k.startswith(prefix)})
 
 
 async def orders_page(conn: AsyncConnection, merchant_id: int, start: int, rows: int) -> tuple[list[StoredOrder], int]:
