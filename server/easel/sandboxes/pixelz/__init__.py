@@ -1,0 +1,86 @@
+"""A faithful, stateful fake of the Pixelz JSON REST API (retouching), for tests and demos.
+
+Same paths (`/REST.svc/JSON/Image/`, `Image/{ticket}/`, `Images/`, `Images/Count/`, `Templates/`,
+`Template/{id}/`, `WhiteGloveService/`, `Image/Reject/{ticket}/`, `Contact/`, with or without the
+trailing slash), credentials as fields (`contactEmail`, `contactAPIkey`, optional `developerAPIkey`),
+JSON shapes and quirks of the document's examples (`IsTrial` as the string "false", a numeric
+`CustomerImageId`, `ErrorCode: 0` on DELETE, file paths with a leading slash in GET Status and without
+in GET Images), and the document's status ids moving on the shared `SandboxClock` (see `state.py`).
+Finished images are announced by a signed webhook to `imageCallbackURL` (see `webhooks.py`) and their
+files are served by the sandbox itself (`/{contactId}/{imageId}/final/{name}`, see `files.py`).
+
+Not modelled: the XML flavour (`/REST.svc/` without `JSON`), SOAP, POST Template and POST Contact
+(deprecated), GET ProductIds and GET Invoices, combined images (imageURL2-5 are validated, not used),
+colour matching, billing and trial images, status 95 and 100 (reachable only via the control surface),
+real retouching (the file is a small generated picture).
+
+Run alone: `uvicorn --factory easel.sandboxes.pixelz:create_app`; the API is then at
+`http://127.0.0.1:8000/REST.svc/JSON`. Mounted inside another app (e.g. under `/sandbox/pixelz`),
+Starlette does not run a sub-app's lifespan: webhooks go out only when the host enters
+`app.state.sandbox.running()` in its own lifespan, or on `POST /_control/tick`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from easel.sandboxes.clock import SandboxClock
+from easel.sandboxes.faults import FaultInjector, FaultMiddleware
+from easel.sandboxes.pixelz.api import PREFIX, PixelzApi, PixelzError, error_handler, fault_response
+from easel.sandboxes.pixelz.control import Control
+from easel.sandboxes.pixelz.settings import Account, PixelzSandboxSettings, TemplateSpec
+from easel.sandboxes.pixelz.state import STATUS_NAMES, PixelzSandbox
+
+__all__ = [
+    "PREFIX",
+    "STATUS_NAMES",
+    "Account",
+    "PixelzSandbox",
+    "PixelzSandboxSettings",
+    "TemplateSpec",
+    "create_app",
+]
+
+
+def create_app(
+    settings: PixelzSandboxSettings | None = None,
+    *,
+    clock: SandboxClock | None = None,
+    callback_client: httpx.AsyncClient | None = None,
+) -> Starlette:
+    """A Pixelz sandbox app; its state is `app.state.sandbox` (a `PixelzSandbox`)."""
+    settings = settings or PixelzSandboxSettings()
+    clock = clock or SandboxClock(speed=settings.clock_speed)
+    faults = FaultInjector(settings.faults, error_response=fault_response)
+    sandbox = PixelzSandbox(settings, clock, faults, callback_client)
+    control = Control(sandbox)
+    routes = [
+        *PixelzApi(sandbox).routes(),
+        Route("/{contact_id:int}/{image_id:int}/{kind:str}/{name:str}", control.file, methods=["GET"]),
+        Route("/_control/clock", clock.endpoint, methods=["GET", "POST"]),
+        Route("/_control/faults", faults.endpoint, methods=["GET", "POST", "DELETE"]),
+        Route("/_control/tick", control.tick, methods=["POST"]),
+        Route("/_control/images", control.images, methods=["GET"]),
+        Route("/_control/images/{ticket}", control.force, methods=["POST"]),
+        Route("/_control/webhooks", control.webhooks, methods=["GET"]),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with sandbox.running():
+            yield
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(FaultMiddleware, injector=faults)],
+        exception_handlers={PixelzError: error_handler},
+        lifespan=lifespan,
+    )
+    app.state.sandbox = sandbox
+    return app

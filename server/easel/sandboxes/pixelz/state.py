@@ -1,0 +1,266 @@
+"""The sandbox's images and how they move through the document's statuses on the sandbox clock.
+
+An image POSTed at time t is planned at once: New (10) → Ready for production (30) after
+`download_delay` → In production (60) → Assigned to editor (62) → Downloaded by editor (64) → Quality
+Assurance (66) → Production finished (70) at `finish_delay`, when its webhook is queued. An imageURL
+that cannot be "downloaded" ends at 12, one carrying `reject_marker` at 90. Deleting (allowed before
+production) sets 0; rejecting a finished image (the deprecated PUT Image/Reject) returns it to 40 and
+plans production again. Image files are never fetched: the URL alone decides.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import httpx
+
+from easel.sandboxes.clock import SandboxClock
+from easel.sandboxes.faults import FaultInjector
+from easel.sandboxes.pixelz.files import file_name
+from easel.sandboxes.pixelz.settings import Account, PixelzSandboxSettings, TemplateSpec
+from easel.sandboxes.pixelz.webhooks import WebhookSender, build_webhook
+
+log = logging.getLogger("easel.sandboxes.pixelz")
+
+# The document's table; 70 is named as its JSON examples name it ("Production Finished").
+STATUS_NAMES: dict[int, str] = {
+    0: "Deleted by user", 10: "New images", 12: "New images – download failed",
+    20: "Deprecated! New images – waiting for payment", 30: "Ready for production",
+    40: "Returned for production (by you)", 60: "In production", 62: "Assigned to editor",
+    64: "Downloaded by editor", 66: "Quality Assurance", 70: "Production Finished",
+    72: "Production finished – 1st delivery attempt failed", 74: "Production finished – 2nd delivery attempt failed",
+    76: "Production finished – 3rd delivery attempt failed", 78: "Production finished – Delivery failed",
+    80: "Delivered", 90: "Rejected by Pixelz", 95: "Awaiting your reply", 100: "Closed",
+    999: "Deleted by cleanup service",
+}  # fmt: skip
+FINISHED = frozenset({70, 72, 74, 76, 78, 80, 100})
+DELETABLE = frozenset({10, 12, 30, 40})
+NOT_DOWNLOADED = frozenset({0, 10, 12})
+
+
+@dataclass
+class SandboxImage:
+    id: int
+    ticket: str
+    account: Account
+    template: TemplateSpec
+    image_url: str
+    callback_url: str | None
+    customer_image_id: str | None
+    product_id: str | None
+    partner: Account | None
+    deadline: datetime | None
+    created: datetime
+    public_root: str
+    status: int = 10
+    plan: list[tuple[datetime, int]] = field(default_factory=list)
+    webhooks: int = 0
+
+    @property
+    def name(self) -> str:
+        return file_name(self.image_url, self.template.output_format)
+
+    def file_path(self, kind: str) -> str:
+        return f"/{self.account.contact_id}/{self.id}/{kind}/{self.name}"
+
+
+class PixelzSandbox:
+    """The state and behaviour behind the routes; one per app."""
+
+    def __init__(
+        self, settings: PixelzSandboxSettings, clock: SandboxClock, faults: FaultInjector,
+        callback_client: httpx.AsyncClient | None = None,
+    ) -> None:  # fmt: skip
+        self.settings = settings
+        self.clock = clock
+        self.faults = faults
+        self.images: dict[str, SandboxImage] = {}
+        self.webhooks = WebhookSender(settings, faults, self._delivered, callback_client)
+        self._ids = itertools.count(settings.first_image_id)
+        self._tick_lock = anyio.Lock()
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Own an HTTP client for webhooks and tick in the background while inside."""
+        async with AsyncExitStack() as stack:
+            if self.webhooks.client is None:
+                self.webhooks.client = await stack.enter_async_context(
+                    httpx.AsyncClient(timeout=self.settings.callback_timeout)
+                )
+                stack.callback(setattr, self.webhooks, "client", None)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._tick_forever)
+                try:
+                    yield
+                finally:
+                    tg.cancel_scope.cancel()
+
+    async def _tick_forever(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:  # a bad receiver must not stop the sandbox
+                log.exception("pixelz sandbox tick failed")
+            await anyio.sleep(self.settings.tick_seconds)
+
+    async def tick(self) -> None:
+        """Move images on to the clock's now, then send the webhooks that are due."""
+        async with self._tick_lock:
+            now = self.clock.now()
+            self.progress(now)
+            await self.webhooks.send_due(now)
+
+    # -- lookups ----------------------------------------------------------------------------------
+
+    def account(self, email: str, api_key: str) -> Account | None:
+        for account in self.settings.accounts:
+            if account.email.lower() == email.strip().lower() and account.api_key == api_key:
+                return account
+        return None
+
+    def partner(self, api_key: str) -> Account | None:
+        return next((a for a in self.settings.accounts if a.api_key == api_key), None)
+
+    def template(self, template_id: int) -> TemplateSpec | None:
+        return next((t for t in self.settings.templates if t.id == template_id), None)
+
+    def find(self, account: Account, ticket: str, customer_image_id: str | None) -> SandboxImage | None:
+        """By ticket, or for "nonticket" the newest image with that customerImageId (alive ones first)."""
+        if ticket.lower() != "nonticket":
+            image = self.images.get(ticket.lower())
+            return image if image is not None and image.account.api_key == account.api_key else None
+        mine = [i for i in self.images.values() if i.account.api_key == account.api_key
+                and customer_image_id is not None and i.customer_image_id == customer_image_id]  # fmt: skip
+        alive = [i for i in mine if i.status not in (0, 999)]
+        return max(alive or mine, key=lambda i: i.id, default=None)
+
+    def mine(self, account: Account) -> list[SandboxImage]:
+        return [i for i in self.images.values() if i.account.api_key == account.api_key]
+
+    # -- changes ----------------------------------------------------------------------------------
+
+    def add(self, account: Account, template: TemplateSpec, *, image_url: str, callback_url: str | None,
+            customer_image_id: str | None, product_id: str | None, partner: Account | None,
+            deadline: datetime | None, public_root: str) -> SandboxImage:  # fmt: skip
+        now = self.clock.now()
+        self.progress(now)
+        image = SandboxImage(
+            next(self._ids), str(uuid.uuid4()), account, template, image_url, callback_url, customer_image_id,
+            product_id, partner, deadline, now, public_root,
+        )  # fmt: skip
+        image.plan = self._plan(image, now, returned=False)
+        self.images[image.ticket] = image
+        return image
+
+    def _plan(self, image: SandboxImage, start: datetime, *, returned: bool) -> list[tuple[datetime, int]]:
+        s = self.settings
+
+        def at(seconds: float) -> datetime:
+            return start + timedelta(seconds=seconds)
+
+        steps: list[tuple[datetime, int]] = []
+        if not returned:
+            if self._undownloadable(image.image_url):
+                return [(at(s.download_delay), 12)]
+            steps.append((at(s.download_delay), 30))
+        if s.reject_marker in image.image_url:
+            return [*steps, (at(s.production_delay), 90)]
+        span = s.finish_delay - s.production_delay
+        steps += [(at(s.production_delay + span * f), st) for f, st in ((0, 60), (0.25, 62), (0.5, 64), (0.75, 66))]
+        return [*steps, (at(s.finish_delay), 70)]
+
+    def _undownloadable(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return self.settings.undownloadable_marker in url or any(
+            host.endswith(suffix.lower()) for suffix in self.settings.unreachable_hosts
+        )
+
+    def progress(self, now: datetime) -> None:
+        """Apply every planned step due by `now`, in time order; a step to 70 queues the webhook."""
+        due = sorted(((when, image.id, image, status) for image in self.images.values()
+                      for when, status in image.plan if when <= now), key=lambda d: (d[0], d[1]))  # fmt: skip
+        for when, _, image, status in due:
+            image.plan = [(w, st) for w, st in image.plan if w > when]
+            self.set_status(image, status, when)
+
+    def set_status(self, image: SandboxImage, status: int, when: datetime) -> None:
+        image.status = status
+        if status == 70:
+            self._finished(image, when)
+
+    def _finished(self, image: SandboxImage, when: datetime) -> None:
+        url = image.callback_url or image.template.callback_url
+        if not url:
+            return  # no webhook: the image waits at 70, ready for download
+        payload: dict[str, Any] = {
+            "imageTicket": image.ticket,
+            "processedImageURL": image.public_root + image.file_path("final"),
+            "templateId": image.template.id,
+        }
+        if image.customer_image_id is not None:
+            payload["customerImageId"] = image.customer_image_id
+        image.webhooks += 1
+        webhook = build_webhook(self.settings, image.ticket, url, payload, image.account, image.partner)
+        self.webhooks.queue(webhook, when)
+
+    def _delivered(self, ticket: str, ok: bool, attempt: int, last: bool) -> None:
+        image = self.images.get(ticket)
+        if image is None or image.status not in (70, 72, 74, 76):
+            return  # deleted, returned or forced meanwhile: the outcome changes nothing
+        if ok:
+            image.status = 80
+        else:
+            image.status = 78 if last else min(70 + 2 * attempt, 76)
+
+    def delete(self, image: SandboxImage) -> bool:
+        self.progress(self.clock.now())
+        if image.status not in DELETABLE:
+            return False
+        image.status, image.plan = 0, []
+        return True
+
+    def return_for_production(self, image: SandboxImage) -> bool:
+        now = self.clock.now()
+        self.progress(now)
+        if image.status not in FINISHED:
+            return False
+        image.status = 40
+        image.plan = self._plan(image, now, returned=True)
+        return True
+
+    def force(self, image: SandboxImage, status: int) -> None:
+        """The control surface's override: this status now, nothing more planned."""
+        image.plan = []
+        self.set_status(image, status, self.clock.now())
+
+    # -- JSON views -------------------------------------------------------------------------------
+
+    def status_json(self, image: SandboxImage, *, leading_slash: bool = True) -> dict[str, Any]:
+        """An ImageStatus object. GET Status writes file paths with a leading slash, GET Images without,
+        as the document's two examples do."""
+
+        def path(kind: str) -> str:
+            value = image.file_path(kind)
+            return value if leading_slash else value.lstrip("/")
+
+        return {
+            "CustomerImageId": image.customer_image_id or "",
+            "FinalImagesURL": [path("final")] if image.status in FINISHED else [],
+            "ImageTicket": image.ticket,
+            "IsPaid": False,
+            "ProductId": image.product_id or "",
+            "StatusId": image.status,
+            "StatusName": STATUS_NAMES[image.status],
+            "ThumbnailImageURL": None if image.status in NOT_DOWNLOADED else path("thumbnail"),
+        }
