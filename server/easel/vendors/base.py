@@ -73,6 +73,8 @@ class VendorRequest:
     path: str
     """Appended to the adapter's `base_url`; already percent-encoded."""
     json: Any = None
+    content: bytes | None = None
+    """A body sent exactly as these bytes (with `json` unset), for vendors that sign the bytes."""
     params: Mapping[str, str | int] = field(default_factory=dict)
     idempotent: bool = False
     """True when sending it twice has the effect of sending it once (GET, PUT, set-status...)."""
@@ -186,10 +188,13 @@ class VendorAdapter:
 
     async def _send(self, request: VendorRequest) -> httpx.Response:
         headers = {"Accept": "application/json", **self.auth_headers()}
+        if request.content is not None:
+            headers["Content-Type"] = "application/json"
         http_request = self.client.build_request(
             request.method,
             self.base_url + request.path,
             json=request.json,
+            content=request.content,
             params=dict(request.params) or None,
             headers=headers,
             timeout=self.timeout,

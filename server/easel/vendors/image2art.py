@@ -28,6 +28,7 @@ import anyio
 import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from easel.api.phpjson import php_json_encode
 from easel.client import sign_request
 from easel.domain.orders import OrderRequest, OrderStatus
 from easel.vendors.base import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy, VendorAdapter, VendorRequest
@@ -177,7 +178,8 @@ class Image2ArtAdapter(VendorAdapter):
         signed = sign_request(uri, data, self._username, self._secret)
         if method == "GET":
             return VendorRequest(call, method, f"/{uri}", params=signed, idempotent=True)
-        return VendorRequest(call, method, f"/{uri}", json=signed, idempotent=True)
+        # Sent as the bytes PHP's json_encode gives, exactly what was signed (as easel.client does).
+        return VendorRequest(call, method, f"/{uri}", content=php_json_encode(signed).encode(), idempotent=True)
 
     def unwrap(self, call: str, status: int, body: Any) -> Any:
         """A 2xx carrying the error object is still an error (its code, if an HTTP status, decides which)."""
