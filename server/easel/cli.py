@@ -129,6 +129,9 @@ def serve(host: str, port: int, workers: int) -> None:
 @_friendly
 def demo(host: str, port: int) -> None:
     """Migrate, load the demo data if absent, and serve everything in one process."""
+    import dataclasses
+    import os
+
     import uvicorn
 
     from .app import create_app
@@ -136,6 +139,14 @@ def demo(host: str, port: int) -> None:
     from .storage import migrate
 
     settings = Settings.from_env()
+    # The demo runs the whole fulfilment chain on the built-in sandboxes, fast: a day of vendor time
+    # passes in 24 seconds and vendor orders are re-read every 5 seconds, unless told otherwise.
+    if "EASEL_PUBLIC_URL" not in os.environ:
+        settings = dataclasses.replace(settings, public_url=f"http://{_reachable(host)}:{port}")
+    if "EASEL_SANDBOX_SPEED" not in os.environ:
+        settings = dataclasses.replace(settings, sandbox_speed=3600)
+    if "EASEL_POLL_INTERVAL" not in os.environ:
+        settings = dataclasses.replace(settings, poll_interval=5)
 
     async def prepare(runtime: Runtime) -> bool:
         await migrate.upgrade(runtime.engine)
@@ -147,6 +158,11 @@ def demo(host: str, port: int) -> None:
                err=True)
     _configure_logging(settings)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, access_log=False)
+
+
+def _reachable(host: str) -> str:
+    """A host name for URLs this server hands out, when it listens on every interface."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
 
 
 @main.command("secret-key")
@@ -451,3 +467,142 @@ def catalog_export(fmt: str, output: Path | None) -> None:
             f.writelines(lines)
 
 
+# --- fulfilment --------------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
+@click.option("--concurrency", type=click.IntRange(1, 64), help="Jobs at once (default EASEL_WORKER_CONCURRENCY).")
+@_friendly
+def worker(once: bool, concurrency: int | None) -> None:
+    """Run fulfilment jobs (dispatch to vendors, polling, callbacks) until stopped."""
+    import dataclasses
+    import signal
+
+    import anyio
+
+    from .dispatch.build import build_worker
+
+    settings = Settings.from_env()
+    if concurrency is not None:
+        settings = dataclasses.replace(settings, worker_concurrency=concurrency)
+    _configure_logging(settings)
+
+    async def job(runtime: Runtime) -> int:
+        await _check_ready(runtime)
+        loop = build_worker(settings, runtime.engine, runtime.dispatch)
+        if once:
+            return await loop.run_until_idle()
+        click.echo(f"worker {loop.name} running (Ctrl-C to stop)", err=True)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(loop.run)
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for _ in signals:
+                    tg.cancel_scope.cancel()
+                    break
+        return 0
+
+    ran = _run(job)
+    if once:
+        click.echo(f"ran {ran} jobs")
+
+
+@main.group()
+def jobs() -> None:
+    """Inspect and act on fulfilment jobs (parked ones wait for you here)."""
+
+
+def _job_line(j: Any) -> str:
+    order = f"order {j.order_id}" if j.order_id is not None else "-"
+    error = f"\t{j.last_error.splitlines()[0][:100]}" if j.last_error else ""
+    return f"{j.id}\t{j.kind}\t{j.status}\t{order}\tattempts {j.attempts}\t{j.run_after:%Y-%m-%d %H:%M:%S}{error}"
+
+
+@jobs.command("list")
+@click.option("--status", type=click.Choice(["queued", "running", "done", "parked", "cancelled"]))
+@click.option("--kind", help="dispatch, poll, vendor_callback or notify.")
+@click.option("--order", "order_id", type=int, help="Only this order's jobs.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@_friendly
+def jobs_list(status: str | None, kind: str | None, order_id: int | None, limit: int) -> None:
+    """List jobs, newest first, with counts per status."""
+    from .dispatch import queue
+
+    async def job(engine: Any) -> tuple[list[Any], dict[str, int]]:
+        async with engine.connect() as conn:
+            return (await queue.list_jobs(conn, status=status, kind=kind, order_id=order_id, limit=limit),
+                    await queue.counts(conn))
+
+    found, counts = _run_on_engine(job)
+    for j in found:
+        click.echo(_job_line(j))
+    click.echo(", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no jobs", err=True)
+
+
+@jobs.command("show")
+@click.argument("job_id", type=int)
+@_friendly
+def jobs_show(job_id: int) -> None:
+    """Everything about one job, and the vendor orders of its order."""
+    from .dispatch import queue
+
+    async def job(runtime: Runtime) -> dict[str, Any]:
+        async with runtime.engine.connect() as conn:
+            found = await queue.get_job(conn, job_id)
+            if found is None:
+                raise CliError(f"no job {job_id} (see `easel jobs list`)")
+            shown: dict[str, Any] = {k: getattr(found, k) for k in found.__dataclass_fields__}
+            if found.order_id is not None:
+                shown.update(await runtime.dispatch.describe(conn, found.order_id))
+            return shown
+
+    click.echo(json.dumps(_run(job), indent=2, default=str))
+
+
+@jobs.command("retry")
+@click.argument("job_ids", type=int, nargs=-1, required=True)
+@_friendly
+def jobs_retry(job_ids: tuple[int, ...]) -> None:
+    """Queue parked (or cancelled) jobs again now; an order On Hold goes back to Processing."""
+
+    async def job(runtime: Runtime) -> list[int]:
+        return [i for i in job_ids if not await runtime.dispatch.retry_job(i)]
+
+    missed = _run(job)
+    if missed:
+        raise CliError(f"no parked or cancelled job {', '.join(map(str, missed))} to retry")
+    click.echo(f"queued {len(job_ids)} job(s)")
+
+
+@jobs.command("cancel")
+@click.argument("job_ids", type=int, nargs=-1, required=True)
+@_friendly
+def jobs_cancel(job_ids: tuple[int, ...]) -> None:
+    """Stop queued or parked jobs for good (vendor orders already placed are not cancelled)."""
+    from .dispatch import queue
+
+    async def job(engine: Any) -> list[int]:
+        missed = []
+        async with engine.begin() as conn:
+            for i in job_ids:
+                if not await queue.cancel(conn, i):
+                    missed.append(i)
+        return missed
+
+    missed = _run_on_engine(job)
+    if missed:
+        raise CliError(f"no queued or parked job {', '.join(map(str, missed))} to cancel")
+    click.echo(f"cancelled {len(job_ids)} job(s)")
+
+
+@main.command()
+@_friendly
+def vendors() -> None:
+    """The vendor accounts in use and the callback URL to register with each."""
+
+    async def job(runtime: Runtime) -> list[str]:
+        d = runtime.dispatch
+        return [f"{a.vendor}\t{a.name}\t{a.base_url}\tcallback {d.callback_url(a.vendor, a.name)}"
+                for a in d.accounts.all()]
+
+    for line in _run(job):
+        click.echo(line)

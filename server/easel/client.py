@@ -25,7 +25,7 @@ import httpx
 from easel.api.phpjson import form_readings, php_float_repr, php_json_encode
 from easel.api.signing import SIGNATURE, compute_signature, signing_data, signing_string
 
-__all__ = ["AsyncImage2ArtClient", "Image2ArtClient", "Image2ArtError", "sign_request"]
+__all__ = ["AsyncImage2ArtClient", "Image2ArtClient", "Image2ArtError", "sign_request", "verify_webhook"]
 
 
 def sign_request(uri: str, data: Mapping[Any, Any], username: str, secret: str | bytes) -> dict[Any, Any]:
@@ -270,3 +270,16 @@ class AsyncImage2ArtClient:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         await self.aclose()
+
+
+def verify_webhook(secret: str | bytes, headers: Mapping[str, str], body: bytes, *, tolerance: float = 300) -> Any:
+    """Check a status callback from easel (Standard Webhooks) and return its JSON event.
+
+    ``secret`` is your API secret; ``headers`` the request's headers (any case); ``body`` the raw bytes.
+    Raises ``ValueError`` when the signature is wrong or the timestamp is more than ``tolerance``
+    seconds away. Keep the ``webhook-id`` of events you processed: a retry repeats it.
+    """
+    from easel.dispatch.webhook_signature import verify
+
+    verify(secret, headers, body, tolerance=tolerance)
+    return json.loads(body)

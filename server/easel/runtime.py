@@ -12,6 +12,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .api.rate_limit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter
+from .dispatch.build import build_dispatch
+from .dispatch.service import Dispatch
 from .domain.options import OptionTables, load_option_tables
 from .domain.pricing import PriceTable, load_price_table
 from .secret_box import SecretBox, load_secret_box
@@ -34,6 +36,7 @@ class Runtime:
     merchants: MerchantDirectory
     orders: Orders
     rate_limiter: RateLimiter
+    dispatch: Dispatch
 
     @classmethod
     def create(cls, settings: Settings, create_key: bool = False) -> Runtime:
@@ -50,8 +53,10 @@ class Runtime:
             if settings.rate_limit_store == "database"
             else MemoryRateLimiter(settings.rate_limit, settings.rate_window)
         )
+        dispatch = build_dispatch(settings, engine, secrets, tables, http)
+        orders = Orders(engine, products, routable=dispatch.routable, on_created=dispatch.on_created)
         return cls(settings, engine, tables, prices, secrets, products, http, MerchantDirectory(engine, secrets),
-                   Orders(engine, products), limiter)
+                   orders, limiter, dispatch)
 
     async def close(self) -> None:
         await self.http.aclose()

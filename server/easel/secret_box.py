@@ -7,6 +7,8 @@ the data folder; a wrong key is one clear sentence, never a traceback.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -21,11 +23,17 @@ class SecretBox:
     def __init__(self, key: str):
         try:
             self._fernet = Fernet(key.strip().encode())
+            self._key = key.strip().encode()
         except (ValueError, TypeError):
             raise SettingsError(
                 "EASEL_SECRET_KEY is not a valid key (32 url-safe base64-encoded bytes); "
                 "make one with `easel secret-key`"
             ) from None
+
+    def derive(self, purpose: str) -> str:
+        """A stable secret for ``purpose`` (e.g. a vendor callback URL token), derived from the server key."""
+        digest = hmac.new(self._key, b"easel.derive.v1:" + purpose.encode(), hashlib.sha256).hexdigest()
+        return digest[:40]
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()

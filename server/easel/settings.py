@@ -49,6 +49,33 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("memory", "database")),
     Setting("EASEL_LOG_LEVEL", "log_level", str, "info", "Logging level: debug, info, warning or error.",
             choices=("debug", "info", "warning", "error")),
+    # --- fulfilment ---
+    Setting("EASEL_PUBLIC_URL", "public_url", str, "",
+            "Base URL at which vendors reach this easel (print files, vendor callbacks); empty means "
+            "`http://127.0.0.1:8000`, or the host and port given to `easel serve`/`easel demo`."),
+    Setting("EASEL_WORKER", "worker", bool, True,
+            "Run a fulfilment worker inside `easel serve` and `easel demo`; turn off when `easel worker` "
+            "processes do the work."),
+    Setting("EASEL_WORKER_CONCURRENCY", "worker_concurrency", int, 4, "Jobs one worker runs at the same time."),
+    Setting("EASEL_JOB_LEASE", "job_lease", int, 30,
+            "Seconds a worker holds a job between heartbeats; a killed worker's jobs are taken over after this."),
+    Setting("EASEL_JOB_BACKOFF", "job_backoff", int, 10,
+            "Seconds before the first retry of a failed vendor call; doubles each time (with jitter), "
+            "up to 30 minutes."),
+    Setting("EASEL_JOB_MAX_ATTEMPTS", "job_max_attempts", int, 12,
+            "Failed attempts before a job is parked and its order put On Hold."),
+    Setting("EASEL_POLL_INTERVAL", "poll_interval", int, 900,
+            "Seconds between re-reads of a submitted vendor order (the fallback when vendor callbacks are lost)."),
+    Setting("EASEL_VENDOR_ACCOUNTS", "vendor_accounts", str, "",
+            "JSON file with vendor credentials and base URLs (`{\"pwinty\": {\"live\": {\"url\": …, "
+            "\"merchant_id\": …, \"api_key\": …}}}`); empty means only the built-in sandboxes."),
+    Setting("EASEL_SANDBOXES", "sandboxes", bool, True,
+            "Mount the built-in vendor sandboxes under `/sandbox/…`; test orders go there unless "
+            "EASEL_VENDOR_ACCOUNTS names another sandbox."),
+    Setting("EASEL_SANDBOX_SPEED", "sandbox_speed", int, 1,
+            "Sandbox seconds per real second of the built-in sandboxes (`easel demo` uses 3600 unless set)."),
+    Setting("EASEL_CALLBACKS_ALLOW_PRIVATE", "callbacks_allow_private", bool, False,
+            "Let merchant callbacks reach loopback and private addresses (development only)."),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -67,6 +94,17 @@ class Settings:
     rate_window: int = 86_400
     rate_limit_store: str = "memory"
     log_level: str = "info"
+    public_url: str = ""
+    worker: bool = True
+    worker_concurrency: int = 4
+    job_lease: int = 30
+    job_backoff: int = 10
+    job_max_attempts: int = 12
+    poll_interval: int = 900
+    vendor_accounts: str = ""
+    sandboxes: bool = True
+    sandbox_speed: int = 1
+    callbacks_allow_private: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -80,6 +118,11 @@ class Settings:
             values[s.attr] = _convert(s, raw)
         values.update(overrides)
         return cls(**values)
+
+    @property
+    def resolved_public_url(self) -> str:
+        """Where vendors reach this easel, without a trailing slash."""
+        return (self.public_url.strip() or "http://127.0.0.1:8000").rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

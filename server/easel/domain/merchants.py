@@ -34,6 +34,8 @@ class Merchant:
     require_customer_token: bool = False
     require_timestamp: bool = False
     api_keys: tuple[str, ...] = ()
+    routing: dict[str, object] | None = field(default=None, compare=False)
+    """Fulfilment routing rules (``vendors/routing.py``); None means the default rules."""
 
     def origin_allowed(self, origin: str) -> bool:
         return origin_matches(origin, self.allowed_origins)

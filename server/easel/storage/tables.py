@@ -47,6 +47,7 @@ merchants = Table(
     Column("require_timestamp", Boolean, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("routing", JSON, nullable=True),  # fulfilment routing rules; NULL means the default rules
 )
 
 api_keys = Table(
@@ -153,6 +154,12 @@ order_events = Table(
     Column("type", String(40), nullable=False),
     Column("data", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Delivery to the merchant's callback URL (dispatch/merchant_callbacks.py), one event at a time per order.
+    Column("delivery_state", String(10), nullable=False, server_default="pending"),
+    Column("delivery_attempts", Integer, nullable=False, server_default="0"),
+    Column("delivery_next_at", UTCDateTime, nullable=True),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("delivery_error", Text, nullable=False, server_default=""),
     Index("ix_order_events_order_id", "order_id", "id"),
 )
 
@@ -192,4 +199,76 @@ projects = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_projects_merchant_customer", "merchant_id", "customer_id"),
+)
+
+# --- fulfilment (dispatch/) ------------------------------------------------------------------------------
+
+# Durable work: one row per job, claimed with a lease that a heartbeat extends (dispatch/queue.py).
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("key", String(200), nullable=False, unique=True),  # one live job per key; reused when re-queued
+    Column("payload", JSON, nullable=False),
+    Column("order_id", Integer, nullable=True, index=True),
+    Column("status", String(12), nullable=False),  # queued, running, done, parked, cancelled
+    Column("attempts", Integer, nullable=False, server_default="0"),  # failures so far
+    Column("runs", Integer, nullable=False, server_default="0"),  # times claimed
+    Column("max_attempts", Integer, nullable=False),
+    Column("run_after", UTCDateTime, nullable=False),
+    Column("locked_by", String(100), nullable=True),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("rerun", Boolean, nullable=False, server_default="0"),  # re-queued while running: run again
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_jobs_status_run_after", "status", "run_after"),
+)
+
+# Named leases: on SQLite one worker at a time holds "worker" (dispatch/queue.py).
+worker_leases = Table(
+    "worker_leases",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(100), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# The vendor orders a merchant order became: one per vendor (and step), with what was sent and seen.
+vendor_orders = Table(
+    "vendor_orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("vendor", String(40), nullable=False),
+    Column("role", String(10), nullable=False),  # print or retouch
+    Column("sandbox", Boolean, nullable=False),
+    Column("reference", String(64), nullable=False, unique=True),  # our id at the vendor (merchantOrderId)
+    Column("vendor_ref", String(100), nullable=True),  # the vendor's own id, once known
+    Column("step", String(20), nullable=False),  # how far submission got (intent recorded before each call)
+    Column("progress", Integer, nullable=False, server_default="0"),  # dispatch.status.Progress, never lowered
+    Column("cancelled", Boolean, nullable=False, server_default="0"),
+    Column("vendor_status", String(40), nullable=False, server_default=""),
+    Column("items", JSON, nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("order_id", "position", name="uq_vendor_orders_order_id"),
+    Index("ix_vendor_orders_vendor_ref", "vendor", "vendor_ref"),
+)
+
+# Callbacks vendors POSTed to us, stored before they are acknowledged and applied by a job.
+vendor_callbacks = Table(
+    "vendor_callbacks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("vendor", String(40), nullable=False),
+    Column("account", String(40), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True),  # sha256 of vendor, account and body
+    Column("body", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("processed_at", UTCDateTime, nullable=True),
+    Column("outcome", Text, nullable=False, server_default=""),
 )

@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
-routes: list[BaseRoute] = []
+from . import api, cart, images, projects, script
+
+_API = ["GET", "OPTIONS"]
+
+routes: list[BaseRoute] = [
+    Route("/code.js", script.code_js, methods=["GET"]),
+    Route("/assets/{name}", script.stylesheet, methods=["GET"]),
+    Route("/thumb/{code}/{version}/{width:int}.jpg", images.thumbnail, methods=["GET"]),
+    Route("/preview/{sku}/{version}/{width:int}.jpg", images.preview, methods=["GET"]),
+    Route("/api/options", api.options, methods=_API),
+    Route("/api/search", api.search, methods=_API),
+    Route("/api/artworks/{code}", api.artwork, methods=_API),
+    Route("/api/price", api.price, methods=_API),
+    Route("/api/cart/item", cart.cart_item, methods=["POST", "OPTIONS"]),
+    Route("/api/cart/relay", cart.cart_relay, methods=["POST", "OPTIONS"]),
+    Route("/api/projects", projects.project_list, methods=["GET", "POST", "OPTIONS"]),
+    Route("/api/projects/{project_id:int}", projects.project_item, methods=["PATCH", "DELETE", "OPTIONS"]),
+]

@@ -1,0 +1,79 @@
+"""Run easel for the browser tests and benchmarks: what ``easel demo`` does, plus a few test merchants.
+
+``python -m e2e.serve --port N`` (with ``EASEL_DATA_DIR`` and ``EASEL_SECRET_KEY`` set) migrates, loads the
+demo data and these merchants, and serves the app. It differs from ``easel demo`` in one way only: the
+cart relay may reach loopback (``Outbound(allow_private=True)``), because the test merchant's shop runs
+on 127.0.0.1. Production code never builds an ``Outbound`` like that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import shutil
+
+import uvicorn
+
+from easel.app import create_app
+from easel.demo.seed import seed_demo
+from easel.domain.catalog import Artwork
+from easel.outbound import Outbound
+from easel.runtime import Runtime
+from easel.settings import Settings
+from easel.storage import catalog as catalog_store
+from easel.storage import merchants as merchant_store
+from easel.storage import migrate
+
+RELAY_SECRET = "relay-shop-secret-for-tests"
+TOKEN_SECRET = "token-shop-secret-for-tests"
+ELSEWHERE_SECRET = "elsewhere-secret-for-tests"
+LOCAL_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*"]
+HOSTILE_CODE = "XSS001"
+HOSTILE_TITLE = '<img src=x onerror="window.__pwned=1">Tide & "Moon"'
+HOSTILE_ARTIST = "<script>window.__pwned=2</script>"
+
+MERCHANTS: list[tuple[str, str, str, dict[str, object]]] = [
+    ("relayshop", "relay-key", RELAY_SECRET, {"allowed_origins": LOCAL_ORIGINS, "cart_mode": "relay",
+                                              "cart_path": "/merchant/cart", "login_url": "/merchant/login"}),
+    ("tokenshop", "token-key", TOKEN_SECRET, {"allowed_origins": LOCAL_ORIGINS, "require_customer_token": True,
+                                              "cart_path": "/merchant/cart", "login_url": "/merchant/login"}),
+    ("elsewhere", "elsewhere-key", ELSEWHERE_SECRET, {"allowed_origins": ["https://shop.example"],
+                                                      "cart_path": "/cart"}),
+]
+
+
+async def prepare(settings: Settings) -> None:
+    runtime = Runtime.create(settings, create_key=True)
+    try:
+        await migrate.upgrade(runtime.engine)
+        await seed_demo(runtime)
+        async with runtime.engine.begin() as conn:
+            for username, key, secret, fields in MERCHANTS:
+                if await merchant_store.merchant_by_username(conn, username) is None:
+                    await merchant_store.create_merchant(conn, username, runtime.secrets.encrypt(secret),
+                                                         {"email": f"{username}@example.com", **fields}, api_key=key)
+            if await catalog_store.artwork_by_code(conn, HOSTILE_CODE) is None:
+                images = settings.data_dir / "images"
+                shutil.copyfile(images / "MP148A.jpg", images / f"{HOSTILE_CODE}.jpg")
+                await catalog_store.upsert_artworks(conn, [Artwork(
+                    HOSTILE_CODE, HOSTILE_TITLE, HOSTILE_ARTIST, "<b>bold?</b>", 4800, 4800,
+                    str((images / f"{HOSTILE_CODE}.jpg").resolve()), ("paper",))])
+    finally:
+        await runtime.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(prepare(settings))
+    app = create_app(settings)
+    app.state.widget_outbound_factory = lambda http: Outbound(http, allow_private=True)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Assembling fulfilment from settings: installed drivers, mapping tables, rules, accounts, the service.
+
+Adding a vendor means adding its driver to :func:`installed_drivers` (and its module, mapping table and
+sandbox); everything else is found from here. Mapping tables are loaded and checked at start-up, so a
+bad table stops easel with one sentence instead of failing an order later.
+"""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..domain.options import OptionTables
+from ..outbound import Outbound
+from ..secret_box import SecretBox
+from ..settings import Settings
+from ..vendors.mapping import load_product_map
+from ..vendors.routing import Router, load_accounts
+from .backoff import RetryPolicy
+from .drivers.base import Driver
+from .drivers.image2art import Image2ArtDriver
+from .drivers.pixelz import PixelzDriver
+from .drivers.pwinty import PwintyDriver
+from .service import Dispatch
+from .worker import Worker
+
+RETOUCHERS = frozenset({"pixelz"})
+"""Vendors that work on an image before it is printed (no mapping table: they print nothing)."""
+
+
+def installed_drivers(http: httpx.AsyncClient) -> dict[str, Driver]:
+    return {"pwinty": PwintyDriver(http), "image2art": Image2ArtDriver(http), "pixelz": PixelzDriver(http)}
+
+
+def build_dispatch(settings: Settings, engine: AsyncEngine, secrets: SecretBox, tables: OptionTables,
+                   http: httpx.AsyncClient, *, drivers: dict[str, Driver] | None = None,
+                   outbound: Outbound | None = None) -> Dispatch:
+    drivers = drivers if drivers is not None else installed_drivers(http)
+    retouchers = [vendor for vendor in drivers if vendor in RETOUCHERS]
+    maps = {vendor: load_product_map(vendor, tables) for vendor in drivers if vendor not in retouchers}
+    public_url = settings.resolved_public_url
+    accounts = load_accounts(settings.vendor_accounts, [d.builtin_sandbox(public_url) for d in drivers.values()],
+                             {vendor: d.live_hosts for vendor, d in drivers.items()})
+    return Dispatch(engine, secrets, router=Router(maps, retouchers=retouchers), maps=maps, drivers=drivers,
+                    accounts=accounts,
+                    outbound=outbound or Outbound(http, allow_private=settings.callbacks_allow_private),
+                    public_url=public_url, poll_interval=settings.poll_interval)
+
+
+def build_worker(settings: Settings, engine: AsyncEngine, dispatch: Dispatch, *, name: str | None = None) -> Worker:
+    policy = RetryPolicy(base=float(settings.job_backoff), max_attempts=settings.job_max_attempts)
+    return Worker(engine, dispatch.kinds(), name=name, lease=float(settings.job_lease),
+                  concurrency=settings.worker_concurrency, policy=policy, clock=dispatch.clock)

@@ -1,0 +1,150 @@
+"""Pwinty v3 as a fulfilment driver: exactly one Pwinty order per part, whatever crashes in between.
+
+Submission walks the part's ``step``, committing each step *before* the call it announces:
+
+``planned`` → commit ``creating`` → create the order → commit ``created`` + Pwinty id →
+commit ``adding_images`` → add the images (one batch) → commit ``images_added`` → check
+``SubmissionStatus`` → submit → ``submitted``.
+
+Finding ``creating`` on entry means an earlier attempt may have created the order and died before
+recording it, so the order is looked up by ``merchantOrderId`` (our part reference) before anything is
+created; finding ``adding_images`` means images may be there, so only the missing ones are added.
+Submitting an order that is already submitted counts as done. Pwinty's callbacks are unsigned hints:
+a callback only tells us *which* order to re-read with our own credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar, cast, get_args
+
+import httpx
+
+from ...storage.orders import StoredOrder
+from ...vendors.base import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy
+from ...vendors.errors import VendorRejected
+from ...vendors.pwinty import (
+    PrintItem,
+    PwintyAdapter,
+    PwintyOrder,
+    Recipient,
+    ShippingMethod,
+    Sizing,
+    parse_callback,
+)
+from ...vendors.routing import VendorAccount
+from ..parts import Part
+from ..status import Progress
+from .base import RecordStep, Snapshot, Tracking
+
+SANDBOX_CREDENTIALS = {"merchant_id": "sandbox-merchant", "api_key": "sandbox-key"}
+
+
+def recipient(order: StoredOrder) -> Recipient:
+    s, c = order.shipping, order.customer
+    return Recipient(name=s.get("name") or c.get("name", ""), country_code=s.get("country", ""),
+                     address1=s.get("address") or None, address2=s.get("address2") or None,
+                     town_or_city=s.get("city") or None, state_or_county=s.get("state") or None,
+                     postal_or_zip_code=s.get("zip") or None, email=c.get("email") or None,
+                     mobile_telephone=c.get("phone") or None)
+
+
+def print_items(part: Part) -> list[PrintItem]:
+    items = []
+    for item in part.items:
+        sizing = item.get("sizing") or "Crop"
+        if sizing not in get_args(Sizing):
+            raise ValueError(f"unknown Pwinty sizing {sizing!r}")
+        items.append(PrintItem(sku=item["sku"], image_url=item["image_url"], copies=int(item["copies"]),
+                               sizing=cast(Sizing, sizing), attributes=dict(item.get("attributes") or {})))
+    return items
+
+
+def snapshot(order: PwintyOrder) -> Snapshot:
+    """Pwinty's order as easel sees it: Submitted is in production, a shipped shipment is shipped."""
+    shipments = order.shipments
+    tracking = tuple(Tracking(s.tracking_number, s.carrier or "", s.tracking_url or "")
+                     for s in shipments if s.tracking_number)
+    shipped = any(s.shipped for s in shipments)
+    if order.status == "Cancelled":
+        return Snapshot(Progress.SENDING, order.status, cancelled=True, final=True)
+    if order.status == "Complete":
+        return Snapshot(Progress.SHIPPED, order.status, tracking=tracking, final=True)
+    if order.status == "Submitted":
+        return Snapshot(Progress.SHIPPED if shipped else Progress.IN_PRODUCTION, order.status, tracking=tracking)
+    return Snapshot(Progress.SENDING, order.status)
+
+
+class PwintyDriver:
+    vendor: ClassVar[str] = "pwinty"
+    live_hosts: ClassVar[frozenset[str]] = PwintyAdapter.live_hosts
+
+    def __init__(self, http: httpx.AsyncClient, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 retry: RetryPolicy = DEFAULT_RETRY) -> None:
+        self.http = http
+        self.timeout = timeout
+        self.retry = retry
+
+    def builtin_sandbox(self, public_url: str) -> VendorAccount:
+        return VendorAccount(self.vendor, "sandbox", f"{public_url.rstrip('/')}/sandbox/pwinty/v3.0",
+                             SANDBOX_CREDENTIALS)
+
+    def adapter(self, account: VendorAccount) -> PwintyAdapter:
+        return PwintyAdapter(self.http, merchant_id=account.credentials.get("merchant_id", ""),
+                             api_key=account.credentials.get("api_key", ""), base_url=account.base_url,
+                             sandbox=account.sandbox, timeout=self.timeout, retry=self.retry)
+
+    async def submit(self, account: VendorAccount, part: Part, order: StoredOrder, record: RecordStep) -> Snapshot:
+        adapter = self.adapter(account)
+        items = print_items(part)
+        wanted = part.detail.get("shipping_method") or "Standard"
+        if wanted not in get_args(ShippingMethod):
+            raise ValueError(f"unknown Pwinty shipping method {wanted!r}")
+        method = cast(ShippingMethod, wanted)
+        step = part.step
+        if part.vendor_ref is None:
+            if step == "planned":
+                await record("creating", None)
+                created = await adapter.create_order(recipient(order), merchant_order_id=part.reference,
+                                                     shipping_method=method)
+            else:  # an earlier attempt may have created it: look before creating
+                created = await adapter.ensure_order(recipient(order), merchant_order_id=part.reference,
+                                                     shipping_method=method)
+            vendor_id = created.id
+            if created.status in ("Submitted", "Complete", "Cancelled"):
+                await record("submitted", str(vendor_id))
+                return snapshot(created)
+            await record("created", str(vendor_id))
+            step = "created"
+        else:
+            vendor_id = int(part.vendor_ref)
+        if step == "created":
+            await record("adding_images", None)
+            await adapter.add_images(vendor_id, items)
+            await record("images_added", None)
+        elif step in ("creating", "adding_images"):
+            await adapter.ensure_images(vendor_id, items)
+            await record("images_added", None)
+        await adapter.ensure_submittable(vendor_id)
+        try:
+            await adapter.submit(vendor_id)
+        except VendorRejected:
+            # Pwinty fetches the images on submission; ask again so the reason names the image at fault.
+            await adapter.ensure_submittable(vendor_id)
+            raise
+        await record("submitted", None)
+        return Snapshot(Progress.IN_PRODUCTION, "Submitted")
+
+    async def refresh(self, account: VendorAccount, part: Part) -> Snapshot:
+        if part.vendor_ref is None:
+            return Snapshot(Progress.SENDING, "")
+        return snapshot(await self.adapter(account).get_order(int(part.vendor_ref)))
+
+    def verify_callback(self, account: VendorAccount, body: bytes, headers: Mapping[str, str]) -> None:
+        """Nothing to check: Pwinty signs nothing."""
+
+    def callback_refs(self, body: bytes) -> list[str]:
+        try:
+            return [str(parse_callback(body).order_id)]
+        except ValueError as err:  # pydantic's ValidationError (bad JSON included) is a ValueError
+            raise ValueError(f"not a Pwinty callback: {str(err).splitlines()[0]}") from None

@@ -1,0 +1,136 @@
+"""Applying what vendors say to a merchant order: part progress, tracking, order status, events.
+
+Everything here runs inside the caller's transaction and is written so that news arriving twice, late
+or out of order changes nothing it should not: progress is only raised, tracking numbers are inserted
+if new (never overwritten), and the order's status moves only forward through a guarded ``UPDATE …
+WHERE status IN (<earlier statuses>)``, so of two concurrent appliers exactly one emits the event.
+Every event queues a delivery to the merchant's callback URL, in order, by the ``notify`` job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.orders import OrderStatus
+from ..storage.orders import add_event
+from ..storage.tables import merchants, order_tracking, orders
+from ..storage.types import utcnow
+from . import parts as part_store
+from . import queue
+from .drivers.base import Snapshot, Tracking
+from .parts import Part
+from .status import EVENT_TYPES, RETOUCHED, advances, derive, lower_statuses
+
+HOLDABLE = (OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.IN_PRODUCTION)
+
+
+async def notify_merchant(conn: AsyncConnection, order_id: int, merchant_id: int) -> None:
+    """Queue delivery of the order's pending events, if the merchant has a callback URL."""
+    url = (await conn.execute(select(merchants.c.callback_url).where(merchants.c.id == merchant_id))).scalar()
+    if url:
+        await queue.enqueue(conn, "notify", f"notify:{order_id}", {"order_id": order_id}, order_id=order_id)
+
+
+async def emit(conn: AsyncConnection, order_id: int, merchant_id: int, event_type: str,
+               data: dict[str, Any]) -> str:
+    event_id = await add_event(conn, order_id, merchant_id, event_type, data)
+    await notify_merchant(conn, order_id, merchant_id)
+    return event_id
+
+
+async def merge_tracking(conn: AsyncConnection, order_id: int, tracking: Sequence[Tracking]) -> list[Tracking]:
+    """Add tracking numbers the order does not have yet; returns the new ones."""
+    if not tracking:
+        return []
+    now = utcnow()
+    rows = [{"order_id": order_id, "number": t.number[:100], "method": t.method[:100], "url": t.url[:2000],
+             "created_at": now} for t in {t.number: t for t in tracking}.values()]
+    insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(order_tracking)
+    result = await conn.execute(insert.values(rows).on_conflict_do_nothing().returning(order_tracking.c.number))
+    added = set(result.scalars())
+    return [t for t in tracking if t.number[:100] in added]
+
+
+async def all_tracking(conn: AsyncConnection, order_id: int) -> list[dict[str, str]]:
+    rows = await conn.execute(select(order_tracking).where(order_tracking.c.order_id == order_id)
+                              .order_by(order_tracking.c.id))
+    return [{"number": r.number, "method": r.method, "url": r.url} for r in rows]
+
+
+async def refresh_status(conn: AsyncConnection, order_id: int, new_tracking: Sequence[Tracking] = ()) -> str | None:
+    """Move the order to the status its parts give, if that is forward; emit the events. Returns it."""
+    row = (await conn.execute(select(orders.c.status, orders.c.merchant_id).where(orders.c.id == order_id))).first()
+    if row is None:
+        return None
+    derived = derive([p.state for p in await part_store.parts_of(conn, order_id)])
+    moved = False
+    if derived is not None and advances(row.status, derived):
+        result = await conn.execute(
+            update(orders).where(orders.c.id == order_id, orders.c.status.in_(lower_statuses(derived)))
+            .values(status=derived.value, status_reason="", updated_at=utcnow())
+        )
+        moved = bool(result.rowcount)
+    if moved and derived is not None:
+        data: dict[str, Any] = {"status": derived.value, "previous": row.status}
+        if derived in (OrderStatus.IN_TRANSIT, OrderStatus.DELIVERED):
+            data["tracking"] = await all_tracking(conn, order_id)
+        await emit(conn, order_id, row.merchant_id, EVENT_TYPES[derived], data)
+    elif new_tracking:
+        await emit(conn, order_id, row.merchant_id, "order.tracking_added",
+                   {"status": row.status, "tracking": await all_tracking(conn, order_id)})
+    return derived.value if moved and derived is not None else row.status
+
+
+async def apply_snapshot(conn: AsyncConnection, part: Part, snap: Snapshot) -> None:
+    """Record a vendor's view of a part (only forward) and update the merchant order from it."""
+    part = await part_store.get_part(conn, part.id) or part  # what is stored now, not what the caller read
+    if snap.cancelled:
+        await part_store.mark_cancelled(conn, part.id)
+    await part_store.raise_progress(conn, part.id, snap.progress, vendor_status=snap.vendor_status,
+                                    detail={**part.detail, **snap.detail} if snap.detail else None)
+    added = await merge_tracking(conn, part.order_id, snap.tracking)
+    retouched = snap.detail.get("retouched_url")
+    if retouched and not part.detail.get("retouched_url"):
+        merchant_id = (await conn.execute(select(orders.c.merchant_id).where(orders.c.id == part.order_id))).scalar()
+        item = part.items[0] if part.items else {}
+        await emit(conn, part.order_id, int(merchant_id or 0), RETOUCHED,
+                   {"item_id": item.get("item_id"), "position": item.get("position"), "vendor": part.vendor})
+    await refresh_status(conn, part.order_id, added)
+
+
+async def hold(conn: AsyncConnection, order_id: int, reason: str) -> bool:
+    """Put the order On Hold with the reason (unless it is already past production); emit the event."""
+    row = (await conn.execute(select(orders.c.merchant_id).where(orders.c.id == order_id))).first()
+    if row is None:
+        return False
+    result = await conn.execute(
+        update(orders).where(orders.c.id == order_id, orders.c.status.in_([s.value for s in HOLDABLE]))
+        .values(status=OrderStatus.ON_HOLD.value, status_reason=reason[:2000], updated_at=utcnow())
+    )
+    if not result.rowcount:
+        return False
+    await emit(conn, order_id, row.merchant_id, EVENT_TYPES[OrderStatus.ON_HOLD],
+               {"status": OrderStatus.ON_HOLD.value, "reason": reason[:2000]})
+    return True
+
+
+async def release(conn: AsyncConnection, order_id: int) -> bool:
+    """Take the order off hold (a person retried its job): back to Processing, then forward as parts say."""
+    row = (await conn.execute(select(orders.c.merchant_id).where(orders.c.id == order_id))).first()
+    if row is None:
+        return False
+    result = await conn.execute(
+        update(orders).where(orders.c.id == order_id, orders.c.status == OrderStatus.ON_HOLD.value)
+        .values(status=OrderStatus.PROCESSING.value, status_reason="", updated_at=utcnow())
+    )
+    if not result.rowcount:
+        return False
+    await emit(conn, order_id, row.merchant_id, EVENT_TYPES[OrderStatus.PROCESSING],
+               {"status": OrderStatus.PROCESSING.value, "previous": OrderStatus.ON_HOLD.value})
+    await refresh_status(conn, order_id)
+    return True

@@ -1,0 +1,343 @@
+"""Fulfilment as one service: the order API's hooks, the job handlers, and inbound vendor callbacks.
+
+Jobs (one row each, ``queue.py``), by kind:
+
+* ``dispatch`` (one per order, queued in the order's own insert transaction): plan the parts if not
+  yet planned, then submit every part not yet submitted, through its vendor's driver. Parking it puts
+  the order On Hold with the reason and tells the merchant.
+* ``poll`` (one per order, after submission): re-read the parts from their vendors every
+  ``poll_interval`` seconds until nothing more can change; the fallback when callbacks are lost.
+* ``vendor_callback`` (one per stored inbound callback): re-read the orders it names and apply them.
+* ``notify`` (one per order): deliver the order's events to the merchant (``merchant_callbacks.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ..domain.merchants import Merchant
+from ..domain.orders import OrderStatus
+from ..outbound import Outbound
+from ..secret_box import SecretBox
+from ..services.products import Product
+from ..storage import catalog as catalog_store
+from ..storage import merchants as merchant_store
+from ..storage.orders import StoredItem, StoredOrder, order_for_merchant
+from ..storage.tables import orders, vendor_callbacks
+from ..storage.types import utcnow
+from ..storage.upsert import insert_ignoring_duplicates
+from ..vendors.mapping import ProductMap
+from ..vendors.routing import NoAccount, Router, VendorAccounts
+from . import parts as part_store
+from . import progress, queue
+from .drivers.base import Driver
+from .merchant_callbacks import MerchantCallbacks
+from .parts import Part
+from .planner import CannotPlan, plan
+from .queue import Job
+from .status import Progress
+from .worker import JobKind, Park, Reschedule
+
+log = logging.getLogger("easel.dispatch")
+
+HOLDING_KINDS = ("dispatch",)
+
+
+class Dispatch:
+    def __init__(self, engine: AsyncEngine, secrets: SecretBox, *, router: Router, maps: Mapping[str, ProductMap],
+                 drivers: Mapping[str, Driver], accounts: VendorAccounts, outbound: Outbound, public_url: str,
+                 poll_interval: float = 900.0, clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self.secrets = secrets
+        self.router = router
+        self.maps = dict(maps)
+        self.drivers = dict(drivers)
+        self.accounts = accounts
+        self.public_url = public_url.rstrip("/")
+        self.poll_interval = poll_interval
+        self.clock = clock
+        self.callbacks = MerchantCallbacks(engine, secrets, outbound, clock=clock)
+        self.on_new_work: Callable[[], None] | None = None
+        """Called after an order is accepted in this process (the in-process worker wakes up)."""
+
+    # --- the order API's hooks --------------------------------------------------------------------------
+
+    def routable(self, merchant: Merchant, product: Product) -> str | None:
+        """None when some installed vendor can make the product for this merchant, else why not."""
+        return self.router.reason(merchant.routing, product.resolved.configuration.as_choices())
+
+    async def on_created(self, conn: AsyncConnection, merchant: Merchant, order_id: int) -> None:
+        """Queue the order's fulfilment (and the delivery of its first event) in its own transaction."""
+        now = self.clock()
+        await queue.enqueue(conn, "dispatch", f"dispatch:{order_id}", {"order_id": order_id}, order_id=order_id,
+                            now=now)
+        if merchant.callback_url:
+            await queue.enqueue(conn, "notify", f"notify:{order_id}", {"order_id": order_id}, order_id=order_id,
+                                now=now)
+        if self.on_new_work is not None:
+            self.on_new_work()
+
+    # --- job kinds --------------------------------------------------------------------------------------
+
+    def kinds(self) -> dict[str, JobKind]:
+        return {
+            "dispatch": JobKind(self.dispatch, on_park=self._on_park),
+            "poll": JobKind(self.poll),
+            "vendor_callback": JobKind(self.apply_callback),
+            "notify": JobKind(self.callbacks.deliver),
+        }
+
+    async def _on_park(self, conn: AsyncConnection, job: Job, reason: str) -> None:
+        if job.kind in HOLDING_KINDS and job.order_id is not None:
+            await progress.hold(conn, job.order_id, reason)
+
+    async def _order(self, order_id: int) -> tuple[StoredOrder, Merchant] | None:
+        async with self.engine.connect() as conn:
+            merchant_id = (await conn.execute(select(orders.c.merchant_id).where(orders.c.id == order_id))).scalar()
+            if merchant_id is None:
+                return None
+            order = await order_for_merchant(conn, merchant_id, order_id)
+            merchant = await merchant_store.merchant_by_id(conn, merchant_id)
+        if order is None or merchant is None:
+            return None
+        return order, merchant
+
+    async def dispatch(self, job: Job) -> None:
+        """Plan the order (once) and submit each part not yet submitted."""
+        found = await self._order(int(job.payload["order_id"]))
+        if found is None:
+            return
+        order, merchant = found
+        if order.status == OrderStatus.CANCELLED:
+            return
+        async with self.engine.connect() as conn:
+            parts = await part_store.parts_of(conn, order.id)
+        if not parts:
+            parts = await self._plan(order, merchant)
+        retouched = await self._retouch(order, merchant, [p for p in parts if p.role == "retouch"])
+        waiting = False
+        for part in parts:
+            if part.cancelled or part.role == "retouch":
+                continue
+            if part.step == "planned" and any(line.get("retouch") for line in part.items):
+                if not all(line["item_id"] in retouched for line in part.items if line.get("retouch")):
+                    waiting = True
+                    continue
+                part = await self._use_retouched(part, retouched)
+            if part.step != "submitted":
+                await self._submit(order, merchant, part)
+            elif part.progress < Progress.IN_PRODUCTION:  # submitted, but the crash came before applying it
+                await self.refresh(part, order, merchant)
+        if waiting:  # a retouch webhook re-queues this job sooner
+            raise Reschedule(self.clock() + timedelta(seconds=min(self.poll_interval, 60)), "waiting for retouching")
+        async with self.engine.begin() as conn:
+            await queue.enqueue(conn, "poll", f"poll:{order.id}", {"order_id": order.id}, order_id=order.id,
+                                run_after=self.clock() + timedelta(seconds=self.poll_interval), now=self.clock())
+
+    async def _retouch(self, order: StoredOrder, merchant: Merchant, parts: list[Part]) -> dict[int, str]:
+        """Send images to retouching (once) and collect the retouched ones: item id -> file URL."""
+        done: dict[int, str] = {}
+        for part in parts:
+            if part.step != "submitted":
+                await self._submit(order, merchant, part)
+            elif not part.detail.get("final"):
+                await self.refresh(part, order, merchant)
+            async with self.engine.connect() as conn:
+                current = await part_store.get_part(conn, part.id)
+            if current is None:
+                continue
+            if current.detail.get("failed"):
+                raise Park(f"{part.vendor} could not retouch item {part.items[0]['position'] + 1}: "
+                           f"{current.detail['failed']}")
+            if current.detail.get("retouched_url"):
+                done[int(part.items[0]["item_id"])] = str(current.detail["retouched_url"])
+        return done
+
+    async def _use_retouched(self, part: Part, retouched: Mapping[int, str]) -> Part:
+        items = [{**line, "image_url": retouched.get(int(line["item_id"]), line["image_url"])} for line in part.items]
+        async with self.engine.begin() as conn:
+            await part_store.set_items(conn, part.id, items)
+        return replace(part, items=items)
+
+    async def _plan(self, order: StoredOrder, merchant: Merchant) -> list[Part]:
+        images = await self._image_urls(order)
+        try:
+            planned = plan(order, merchant, self.router, self.maps, lambda item: images[item.id],
+                           lambda vendor: order.is_test or merchant.test_mode)
+        except CannotPlan as err:
+            raise Park(str(err)) from None
+        async with self.engine.begin() as conn:
+            await part_store.insert_parts(conn, order.id, order.reference, planned)
+            await progress.refresh_status(conn, order.id)
+            return await part_store.parts_of(conn, order.id)
+
+    async def _submit(self, order: StoredOrder, merchant: Merchant, part: Part) -> None:
+        driver = self.drivers.get(part.vendor)
+        if driver is None:
+            raise Park(f"vendor {part.vendor} is not installed")
+        try:
+            account = self.accounts.for_order(part.vendor, is_test=order.is_test,
+                                              merchant_test_mode=merchant.test_mode)
+        except NoAccount as err:
+            raise Park(str(err)) from None
+
+        async def record(step: str, vendor_ref: str | None) -> None:
+            async with self.engine.begin() as conn:
+                await part_store.record_step(conn, part.id, step, vendor_ref, progress=Progress.SENDING)
+
+        if part.role == "retouch":
+            part = replace(part, detail={**part.detail, "callback_url": self.callback_url(part.vendor, account.name)})
+        snap = await driver.submit(account, part, order, record)
+        if snap.final:
+            snap = replace(snap, detail={**snap.detail, "final": True})
+        async with self.engine.begin() as conn:
+            await progress.apply_snapshot(conn, part, snap)
+
+    async def _image_urls(self, order: StoredOrder) -> dict[int, str]:
+        urls: dict[int, str] = {}
+        async with self.engine.connect() as conn:
+            for item in order.items:
+                urls[item.id] = await self._image_url(conn, item)
+        return urls
+
+    async def _image_url(self, conn: AsyncConnection, item: StoredItem) -> str:
+        """An absolute URL a vendor can fetch the print file from."""
+        url = str(item.image.get("url") or "")
+        if item.image.get("type") == "external" and url:
+            return url
+        artwork = await catalog_store.artwork_by_code(conn, item.artwork_code)
+        if artwork is not None and artwork.image.startswith(("http://", "https://")):
+            return artwork.image
+        suffix = "." + artwork.image.rsplit(".", 1)[-1].lower() if artwork and "." in artwork.image else ".jpg"
+        return f"{self.public_url}/vendor-files/{item.artwork_code}/{self.file_token(item.artwork_code)}{suffix}"
+
+    def file_token(self, code: str) -> str:
+        return self.secrets.derive(f"master:{code}")[:32]
+
+    async def poll(self, job: Job) -> None:
+        """Re-read every part that may still change; come back later while any can."""
+        order_id = int(job.payload["order_id"])
+        found = await self._order(order_id)
+        if found is None:
+            return
+        order, merchant = found
+        async with self.engine.connect() as conn:
+            parts = await part_store.parts_of(conn, order_id)
+        pending = False
+        for part in parts:
+            if part.cancelled or part.step != "submitted" or part.detail.get("final"):
+                continue
+            if await self.refresh(part, order, merchant):
+                pending = True
+        if pending:
+            raise Reschedule(self.clock() + timedelta(seconds=self.poll_interval), "polling")
+
+    async def refresh(self, part: Part, order: StoredOrder, merchant: Merchant) -> bool:
+        """Re-read one part from its vendor and apply it; returns whether it may still change."""
+        driver = self.drivers.get(part.vendor)
+        if driver is None:
+            return False
+        account = self.accounts.for_order(part.vendor, is_test=order.is_test, merchant_test_mode=merchant.test_mode)
+        snap = await driver.refresh(account, part)
+        if snap.final:
+            snap = replace(snap, detail={**snap.detail, "final": True})
+        async with self.engine.begin() as conn:
+            await progress.apply_snapshot(conn, part, snap)
+        return not snap.final
+
+    # --- inbound vendor callbacks -------------------------------------------------------------------------
+
+    def callback_token(self, vendor: str, account: str) -> str:
+        return self.secrets.derive(f"callback:{vendor}:{account}")[:32]
+
+    def callback_url(self, vendor: str, account: str) -> str:
+        """The secret URL to register at the vendor (Pwinty sends no signature: the URL is the secret)."""
+        return f"{self.public_url}/vendor-callbacks/{vendor}/{account}/{self.callback_token(vendor, account)}"
+
+    def callback_token_ok(self, vendor: str, account: str, token: str) -> bool:
+        return hmac.compare_digest(token.encode(), self.callback_token(vendor, account).encode())
+
+    async def receive_callback(self, vendor: str, account: str, body: bytes) -> bool:
+        """Store a callback (once; repeats are recognised by digest) and queue its application.
+
+        Returns whether it was new. Commits before the caller acknowledges it.
+        """
+        digest = hashlib.sha256(f"{vendor}\x1f{account}\x1f".encode() + body).hexdigest()
+        async with self.engine.begin() as conn:
+            await insert_ignoring_duplicates(conn, vendor_callbacks, [{
+                "vendor": vendor, "account": account, "digest": digest, "body": body.decode("utf-8", "replace"),
+                "received_at": self.clock(), "processed_at": None, "outcome": ""}])
+            row = (await conn.execute(select(vendor_callbacks.c.id, vendor_callbacks.c.processed_at)
+                                      .where(vendor_callbacks.c.digest == digest))).one()
+            job_key = f"vendor_callback:{row.id}"
+            fresh = row.processed_at is None
+            if fresh:
+                await queue.enqueue(conn, "vendor_callback", job_key, {"callback_id": row.id}, now=self.clock())
+        if fresh and self.on_new_work is not None:
+            self.on_new_work()
+        return fresh
+
+    async def apply_callback(self, job: Job) -> None:
+        """Re-read from the vendor every order a stored callback names, and apply what it says."""
+        callback_id = int(job.payload["callback_id"])
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(vendor_callbacks).where(vendor_callbacks.c.id == callback_id))).first()
+        if row is None or row.processed_at is not None:
+            return
+        driver = self.drivers.get(row.vendor)
+        outcome: list[str] = []
+        if driver is None:
+            outcome.append(f"vendor {row.vendor} is not installed")
+        else:
+            try:
+                refs = driver.callback_refs(row.body.encode())
+            except ValueError as err:
+                refs = []
+                outcome.append(str(err))
+            for ref in refs:
+                async with self.engine.connect() as conn:
+                    found = await part_store.parts_by_vendor_ref(conn, row.vendor, ref, row.account == "sandbox")
+                if not found:
+                    outcome.append(f"{ref}: no such order")
+                for part in found:
+                    loaded = await self._order(part.order_id)
+                    if loaded is None:
+                        continue
+                    await self.refresh(part, *loaded)
+                    outcome.append(f"{ref}: applied to order {part.order_id}")
+                    if part.role == "retouch":  # the print part may go now
+                        async with self.engine.begin() as conn:
+                            await queue.enqueue(conn, "dispatch", f"dispatch:{part.order_id}",
+                                                {"order_id": part.order_id}, order_id=part.order_id,
+                                                now=self.clock())
+        async with self.engine.begin() as conn:
+            await conn.execute(update(vendor_callbacks).where(vendor_callbacks.c.id == callback_id)
+                               .values(processed_at=self.clock(), outcome="; ".join(outcome)[:2000]))
+
+    # --- people ---------------------------------------------------------------------------------------------
+
+    async def retry_job(self, job_id: int) -> bool:
+        """``easel jobs retry``: queue the job again and, for an order's dispatch, take it off hold."""
+        async with self.engine.begin() as conn:
+            job = await queue.get_job(conn, job_id)
+            if job is None or not await queue.retry(conn, job_id, now=self.clock()):
+                return False
+            if job.kind in HOLDING_KINDS and job.order_id is not None:
+                await progress.release(conn, job.order_id)
+        return True
+
+    async def describe(self, conn: AsyncConnection, order_id: int) -> dict[str, Any]:
+        """The parts of an order as ``easel jobs show`` prints them."""
+        return {"parts": [{"vendor": p.vendor, "role": p.role, "reference": p.reference, "vendor_ref": p.vendor_ref,
+                           "step": p.step, "progress": p.progress.name, "vendor_status": p.vendor_status,
+                           "sandbox": p.sandbox, "cancelled": p.cancelled}
+                          for p in await part_store.parts_of(conn, order_id)]}

@@ -1,0 +1,59 @@
+"""Inbound vendor callbacks: authenticated, stored before they are acknowledged, applied by a job.
+
+``POST /vendor-callbacks/{vendor}/{account}/{token}``. Pwinty signs nothing, so the URL is the secret:
+the token is derived from the server key per vendor and account (``easel vendors`` prints the URL to
+register), and a callback only names an order that is then re-read from the vendor with easel's own
+credentials, so a forged one can at most cause a re-read. Vendors that sign (Pixelz) are verified with
+their adapter's verifier before anything is stored. Storing is idempotent (a digest of the body), so a
+callback delivered twice is applied once, and the answer is 200 only after the row is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from ..vendors.errors import VendorError
+from ..web.state import runtime_of
+from .vendor_files import serve_master
+
+log = logging.getLogger("easel.dispatch.webhooks")
+
+MAX_CALLBACK_BYTES = 256 * 1024
+
+
+async def vendor_callback(request: Request) -> Response:
+    dispatch = runtime_of(request).dispatch
+    vendor = request.path_params["vendor"]
+    account = request.path_params["account"]
+    if vendor not in dispatch.drivers or account not in ("sandbox", "live") or not dispatch.callback_token_ok(
+            vendor, account, request.path_params["token"]):
+        return PlainTextResponse("Not Found", 404)
+    body = await request.body()
+    if len(body) > MAX_CALLBACK_BYTES:
+        return PlainTextResponse("Payload Too Large", 413)
+    driver = dispatch.drivers[vendor]
+    found = dispatch.accounts.get(vendor, account)
+    try:
+        if found is not None:
+            driver.verify_callback(found, body, request.headers)
+    except VendorError as err:
+        log.warning("%s callback refused: %s", vendor, err)
+        return PlainTextResponse("Unauthorized", 401)
+    try:
+        refs = driver.callback_refs(body)
+    except ValueError as err:
+        log.warning("%s callback refused: %s", vendor, err)
+        return PlainTextResponse("Bad Request", 400)
+    new = await dispatch.receive_callback(vendor, account, body)
+    log.info("%s callback for %s (%s)", vendor, ", ".join(refs), "new" if new else "repeat")
+    return PlainTextResponse("OK")
+
+
+routes: list[BaseRoute] = [
+    Mount("/vendor-callbacks", routes=[Route("/{vendor}/{account}/{token}", vendor_callback, methods=["POST"])]),
+    Mount("/vendor-files", routes=[Route("/{code}/{name}", serve_master, methods=["GET", "HEAD"])]),
+]

@@ -1,0 +1,122 @@
+"""The widget's read API under ``/widget/v1/api``: option tables, search, artworks and prices.
+
+Prices are the merchant's (markups applied) in whole currency units. When the page says pricing needs
+a signed-in shopper (``auth=pricing``) and names none, prices are left out of the answer itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..domain.catalog import CODE_PATTERN
+from ..domain.configuration import CHOICE_FIELDS, ConfigurationError
+from ..services.products import Product, UnknownArtwork
+from . import search as catalog_search
+from .access import ApiProblem, Caller, customer_of, widget_endpoint
+from .http_cache import cached_response
+from .payloads import artwork_detail, artwork_summary, priced, widget_base
+
+PER_PAGE = 24
+MAX_PER_PAGE = 48
+
+
+def no_store(data: dict[str, Any], status: int = 200) -> JSONResponse:
+    return JSONResponse(data, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+@widget_endpoint("read")
+async def options(request: Request, caller: Caller) -> Response:
+    """``GET /api/options``: substrates, styles, frames, mattes, sizes, border rules and defaults."""
+    body = json.dumps(caller.state.tables_json(), separators=(",", ":")).encode()
+    return cached_response(request, caller.state.scripts.get(body), "application/json", "public, max-age=3600")
+
+
+def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiProblem(400, "Bad parameter", f"{name} must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _text(request: Request, name: str, limit: int, allowed: tuple[str, ...] = ()) -> str:
+    value = request.query_params.get(name, "").strip()
+    if len(value) > limit or (allowed and value and value not in allowed):
+        hint = f"one of {', '.join(allowed)}" if allowed else f"at most {limit} characters"
+        raise ApiProblem(400, "Bad parameter", f"{name} must be {hint}")
+    return value
+
+
+@widget_endpoint("read")
+async def search(request: Request, caller: Caller) -> Response:
+    """``GET /api/search?q=&substrate=&orientation=&artist=&page=&per_page=&facets=1``."""
+    tables = caller.state.runtime.tables
+    text = _text(request, "q", 100)
+    substrate = _text(request, "substrate", 20, tuple(s.code for s in tables.substrates))
+    orientation = _text(request, "orientation", 20, catalog_search.ORIENTATIONS)
+    artist = _text(request, "artist", 500)
+    page = _int(request, "page", 1, 1, 10_000)
+    per_page = _int(request, "per_page", PER_PAGE, 1, MAX_PER_PAGE)
+    async with caller.state.runtime.engine.connect() as conn:
+        found, total = await catalog_search.search(conn, text=text, substrate=substrate, orientation=orientation,
+                                                   artist=artist, offset=(page - 1) * per_page, limit=per_page)
+        artists = await catalog_search.artists(conn) if request.query_params.get("facets") else None
+    base = widget_base(request)
+    data: dict[str, Any] = {"items": [artwork_summary(base, a) for a in found], "total": total, "page": page,
+                            "per_page": per_page, "pages": max(1, -(-total // per_page))}
+    if artists is not None:
+        data["facets"] = {"artists": artists, "substrates": [s.model_dump() for s in tables.substrates],
+                          "orientations": list(catalog_search.ORIENTATIONS)}
+    return no_store(data)
+
+
+def _code(raw: str) -> str:
+    code = raw.strip().upper()
+    if not CODE_PATTERN.match(code):
+        raise ApiProblem(404, "Unknown artwork", "there is no artwork with this code")
+    return code
+
+
+@widget_endpoint("read")
+async def artwork(request: Request, caller: Caller) -> Response:
+    """``GET /api/artworks/{code}``: title, artist, description and the sizes it can be printed at."""
+    try:
+        found = await caller.state.runtime.products.artwork(_code(request.path_params["code"]))
+    except UnknownArtwork:
+        raise ApiProblem(404, "Unknown artwork", "there is no artwork with this code") from None
+    return no_store(artwork_detail(widget_base(request), found, caller.state.runtime.tables))
+
+
+async def price_choices(caller: Caller, code: str, choices: dict[str, object]) -> Product:
+    """Price (and remember) a configuration, or the 404/422 problem a shopper's widget can show."""
+    try:
+        return await caller.state.runtime.products.price_and_register(caller.merchant, _code(code), choices)
+    except UnknownArtwork:
+        raise ApiProblem(404, "Unknown artwork", "there is no artwork with this code") from None
+    except ConfigurationError as err:
+        raise ApiProblem(422, "Configuration not offered", str(err), errors=err.errors) from None
+
+
+async def pricing_allowed(request: Request, caller: Caller, auth: str) -> bool:
+    """False when the page requires a signed-in shopper for prices (``auth=pricing``) and names none."""
+    if auth != "pricing":
+        return True
+    return await customer_of(request, caller) is not None
+
+
+@widget_endpoint("read")
+async def price(request: Request, caller: Caller) -> Response:
+    """``GET /api/price?code=&substrate=&style=&frame=&matte=&size=&border_type=…&auth=pricing``."""
+    query = request.query_params
+    choices: dict[str, object] = {k: v for k in CHOICE_FIELDS if (v := query.get(k, "").strip())}
+    for name, value in choices.items():
+        if len(str(value)) > 60:
+            raise ApiProblem(400, "Bad parameter", f"{name} is too long")
+    product = await price_choices(caller, query.get("code", ""), choices)
+    with_price = await pricing_allowed(request, caller, query.get("auth", ""))
+    return no_store(priced(widget_base(request), product, with_price=with_price))

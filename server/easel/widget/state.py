@@ -1,0 +1,105 @@
+"""What the widget keeps between requests in one process: merchants by key (briefly), rate limits,
+the built assets, the preview renderer and the outbound HTTP guard.
+
+It hangs off the Starlette app (``app.state.easel_widget``), made on first use from the runtime the
+lifespan created, so two apps in one process (tests) never share it. Tests that must reach a server on
+loopback through the relay set ``app.state.widget_outbound_factory`` to build an ``Outbound`` with
+``allow_private=True``; nothing else sets it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+
+from ..domain.merchants import Merchant
+from ..outbound import Outbound
+from ..runtime import Runtime
+from ..storage import merchants as merchant_store
+from ..web.state import runtime_of
+from ..web.templates import resource_dir
+from .assets import WidgetAssets
+from .http_cache import EncodedCache
+from .previews import Previews
+from .rate_limit import Limit, RateLimiter
+
+_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+MERCHANT_TTL = 5.0  # seconds a merchant's settings may be stale in this process
+
+
+class WidgetState:
+    def __init__(self, runtime: Runtime, *, outbound: Outbound | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.runtime = runtime
+        self.clock = clock
+        self.outbound = outbound or Outbound(runtime.http)
+        self.assets = WidgetAssets(resource_dir("widget_assets"))
+        self.scripts = EncodedCache()
+        self.previews = Previews(runtime.settings.data_dir / "cache" / "widget", runtime.tables)
+        # Per page (key + client address) and per key, for reads and for writes (cart, projects).
+        self.reads = RateLimiter(Limit(per_second=30, burst=300), clock=clock)
+        self.writes = RateLimiter(Limit(per_second=2, burst=40), clock=clock)
+        self.key_reads = RateLimiter(Limit(per_second=500, burst=3000), clock=clock)
+        self.key_writes = RateLimiter(Limit(per_second=50, burst=500), clock=clock)
+        self._merchants: dict[str, tuple[float, Merchant | None]] = {}
+        self._secrets: dict[int, tuple[float, str]] = {}
+        self._tables_json: dict[str, Any] | None = None
+
+    async def merchant(self, api_key: str) -> Merchant | None:
+        """The merchant of a widget key (``None`` if unknown or revoked), at most a few seconds stale."""
+        if not _KEY.match(api_key):
+            return None
+        now = self.clock()
+        cached = self._merchants.get(api_key)
+        if cached and cached[0] > now:
+            return cached[1]
+        async with self.runtime.engine.connect() as conn:
+            found = await merchant_store.merchant_by_api_key(conn, api_key)
+        if len(self._merchants) > 10_000:
+            self._merchants.clear()
+        self._merchants[api_key] = (now + MERCHANT_TTL, found)
+        return found
+
+    async def secret(self, merchant: Merchant) -> str:
+        """The merchant's API secret (the HMAC key of cart signatures and customer tokens)."""
+        now = self.clock()
+        cached = self._secrets.get(merchant.id)
+        if cached and cached[0] > now:
+            return cached[1]
+        async with self.runtime.engine.connect() as conn:
+            encrypted = await merchant_store.encrypted_secret(conn, merchant.id)
+        secret = self.runtime.secrets.decrypt(encrypted)
+        self._secrets[merchant.id] = (now + MERCHANT_TTL, secret)
+        return secret
+
+    def tables_json(self) -> dict[str, Any]:
+        """The option tables as the widget needs them to offer only what combines."""
+        if self._tables_json is None:
+            self._tables_json = self.runtime.tables.model_dump(mode="json", exclude={"min_dpi"})
+        return self._tables_json
+
+    def forget(self) -> None:
+        """Drop cached merchants and secrets (after settings change in tests)."""
+        self._merchants.clear()
+        self._secrets.clear()
+
+
+def widget_state(request: Request) -> WidgetState:
+    app_state = request.app.state
+    runtime = runtime_of(request)
+    state: WidgetState | None = getattr(app_state, "easel_widget", None)
+    if state is None or state.runtime is not runtime:
+        factory: Callable[[httpx.AsyncClient], Outbound] | None = getattr(app_state, "widget_outbound_factory", None)
+        state = WidgetState(runtime, outbound=factory(runtime.http) if factory else None)
+        app_state.easel_widget = state
+    return state
+
+
+def client_address(request: Request) -> str:
+    client: Any = request.client
+    return str(client.host) if client else "-"

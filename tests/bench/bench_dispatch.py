@@ -1,0 +1,123 @@
+"""Fulfilment throughput: 1,000 orders from ``POST /orders`` to "Submitted" at the Pwinty sandbox.
+
+The sandbox is served over real HTTP (uvicorn, in this process); the workers are ``easel worker``
+processes; orders are placed through the signed order API in-process while the workers run. Figures:
+seconds and orders per second on SQLite with one worker, and on PostgreSQL with one and with two
+workers (and the speed-up), the PostgreSQL part only when a server answers at ``TEST_DATABASE_URL``
+(default ``postgresql://postgres@127.0.0.1:5432/test``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from easel.demo.seed import seed_demo
+from easel.runtime import Runtime
+from easel.secret_box import new_key
+from easel.settings import Settings
+from easel.storage import migrate
+from easel.storage.engine import create_engine
+
+from ..dispatch_helpers import api_client, place, pwinty_sandbox, styled_skus, write_accounts
+
+ORDERS = 1000
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+async def _prepare(settings: Settings) -> None:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _place_all(settings: Settings, sandbox: str, workers: int) -> float:
+    runtime = Runtime.create(settings)
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        await seed_demo(runtime, images=False)
+        env = {**os.environ, "DATABASE_URL": settings.database_url, "EASEL_SECRET_KEY": settings.secret_key,
+               "EASEL_DATA_DIR": str(settings.data_dir), "EASEL_VENDOR_ACCOUNTS": settings.vendor_accounts,
+               "EASEL_POLL_INTERVAL": "1000000", "EASEL_LOG_LEVEL": "warning", "EASEL_JOB_LEASE": "30"}
+        easel = str(Path(sys.executable).parent / "easel")
+        processes = [subprocess.Popen([easel, "worker"], env=env, stdout=subprocess.DEVNULL)  # noqa: ASYNC220
+                     for _ in range(workers)]
+        await asyncio.sleep(1.5)  # let the workers start before the clock does
+        async with api_client(runtime) as client, httpx.AsyncClient() as http:
+            skus = await styled_skus(runtime, "CG", "S")
+            start = time.perf_counter()
+            for _ in range(ORDERS):
+                await place(client, skus)
+            while True:
+                found = (await http.get(f"{sandbox}/_control/orders")).json()["orders"]
+                if sum(1 for o in found if o["status"] == "Submitted") >= ORDERS:
+                    return time.perf_counter() - start
+                if time.perf_counter() - start > 600:
+                    raise RuntimeError(f"only {len(found)} orders reached the sandbox in 10 minutes")
+                await asyncio.sleep(0.05)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(10)
+        await runtime.close()
+
+
+def _measure(base: Settings, workers: int) -> float:
+    with tempfile.TemporaryDirectory() as folder, pwinty_sandbox(tick_seconds=1.0) as sandbox:
+        settings = replace(base, data_dir=Path(folder), vendor_accounts=write_accounts(Path(folder), sandbox),
+                           rate_limit=10**7)
+        if not settings.database_url:
+            settings = replace(settings, database_url=f"sqlite:///{folder}/bench.sqlite3")
+        asyncio.run(_prepare(settings))
+        return asyncio.run(_place_all(settings, sandbox, workers))
+
+
+async def _pg_database(admin: str, name: str, create: bool) -> bool:
+    plain = "postgresql://" + admin.partition("://")[2]
+    try:
+        conn = await asyncpg.connect(plain, timeout=3)
+    except (OSError, asyncpg.PostgresError):
+        return False
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return True
+
+
+def run() -> dict[str, Any]:
+    base = Settings(secret_key=new_key())
+    figures: dict[str, Any] = {"orders": ORDERS}
+    seconds = _measure(base, 1)
+    figures.update(sqlite_1_worker_s=round(seconds, 2), sqlite_1_worker_orders_per_s=round(ORDERS / seconds, 1))
+    admin = os.environ.get("TEST_DATABASE_URL") or PG_DEFAULT
+    name = f"easel_bench_{os.getpid()}"
+    for workers in (1, 2):
+        if not asyncio.run(_pg_database(admin, name, create=True)):
+            figures["postgresql"] = "skipped: no server answers"
+            return figures
+        url = admin.rsplit("/", 1)[0] + "/" + name
+        try:
+            seconds = _measure(replace(base, database_url=url), workers)
+        finally:
+            asyncio.run(_pg_database(admin, name, create=False))
+        figures[f"postgresql_{workers}_workers_s"] = round(seconds, 2)
+        figures[f"postgresql_{workers}_workers_orders_per_s"] = round(ORDERS / seconds, 1)
+    figures["postgresql_speedup_2_over_1"] = round(
+        figures["postgresql_1_workers_s"] / figures["postgresql_2_workers_s"], 2)
+    return figures

@@ -1,0 +1,123 @@
+"""Helpers for fulfilment tests: a Pwinty sandbox over real HTTP, a runtime whose sandbox account points
+at it, a clock tests move by hand, and orders placed through the order API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from easel.app import create_app
+from easel.demo.seed import seed_demo
+from easel.dispatch.backoff import RetryPolicy
+from easel.dispatch.drivers.pwinty import PwintyDriver
+from easel.dispatch.worker import Worker
+from easel.runtime import Runtime
+from easel.sandboxes.faults import FaultSettings
+from easel.sandboxes.pwinty import PwintySandboxSettings
+from easel.sandboxes.pwinty import create_app as create_pwinty
+from easel.settings import Settings
+from easel.storage.tables import configurations
+from easel.vendors.base import RetryPolicy as CallRetry
+
+from .orders_helpers import call, order
+from .servers import run_asgi
+
+FAST_CALLS = CallRetry(attempts=2, backoff=0.01, max_wait=0.5)
+FAST_JOBS = RetryPolicy(base=0.02, cap=0.2, max_attempts=30)
+
+
+class FakeClock:
+    """A clock tests advance by hand (starts at real now)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@contextmanager
+def pwinty_sandbox(**settings: Any) -> Iterator[str]:
+    """A Pwinty sandbox on a free port; yields its base URL."""
+    faults = settings.pop("faults", None)
+    sandbox_settings = PwintySandboxSettings(**settings, faults=FaultSettings(**(faults or {})))
+    with run_asgi(create_pwinty(sandbox_settings)) as url:
+        yield url
+
+
+def write_accounts(folder: Path, pwinty_url: str) -> str:
+    path = folder / "vendors.json"
+    path.write_text(json.dumps({"pwinty": {"sandbox": {"url": pwinty_url, "merchant_id": "sandbox-merchant",
+                                                       "api_key": "sandbox-key"}}}))
+    return str(path)
+
+
+async def fulfilment_runtime(settings: Settings, folder: Path, pwinty_url: str, *, clock: FakeClock | None = None,
+                             timeout: float = 5.0, **overrides: Any) -> Runtime:  # noqa: ASYNC109
+    """A runtime with the demo data whose Pwinty sandbox account is the sandbox at ``pwinty_url``."""
+    overrides.setdefault("rate_limit", 10**6)
+    settings = replace(settings, vendor_accounts=write_accounts(folder, pwinty_url), **overrides)
+    runtime = Runtime.create(settings)
+    await seed_demo(runtime, images=False)
+    runtime.dispatch.drivers["pwinty"] = PwintyDriver(runtime.http, timeout=httpx.Timeout(timeout), retry=FAST_CALLS)
+    if clock is not None:
+        runtime.dispatch.clock = clock
+        runtime.dispatch.callbacks.clock = clock
+    return runtime
+
+
+def worker(runtime: Runtime, **kwargs: Any) -> Worker:
+    options: dict[str, Any] = {"lease": 5.0, "concurrency": 4, "poll": 0.05, "policy": FAST_JOBS,
+                               "clock": runtime.dispatch.clock, **kwargs}
+    return Worker(runtime.engine, runtime.dispatch.kinds(), **options)
+
+
+@asynccontextmanager
+async def api_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in-process (no worker: tests run one themselves)."""
+    app = create_app(runtime=runtime)
+    async with app.router.lifespan_context(app) as state:
+
+        async def with_state(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+            scope["state"] = dict(state or {})
+            await app(scope, receive, send)  # type: ignore[arg-type]
+
+        transport = httpx.ASGITransport(app=with_state)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+
+
+async def styled_skus(runtime: Runtime, style: str, size: str, n: int = 1) -> list[str]:
+    async with runtime.engine.connect() as conn:
+        rows = (await conn.execute(select(configurations.c.sku, configurations.c.choices)
+                                   .order_by(configurations.c.sku))).all()
+    return [r.sku for r in rows if r.choices["style"] == style and r.choices["size"] == size][:n]
+
+
+async def place(client: httpx.AsyncClient, skus: list[str], **extra: Any) -> int:
+    response = await call(client, "POST", "/orders", order(skus, **extra))
+    assert response.status_code == 201, response.text
+    return int(response.json()["order"]["id"])
+
+
+async def get_order(client: httpx.AsyncClient, order_id: int) -> dict[str, Any]:
+    response = await call(client, "GET", f"/orders/{order_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def sandbox_orders(url: str) -> dict[str, Any]:
+    body: dict[str, Any] = httpx.get(f"{url}/_control/orders").json()
+    return body

@@ -1,0 +1,117 @@
+"""Orders to Pwinty end to end over real HTTP: planned, created, completed and submitted exactly once,
+then followed by polling to In Transit with tracking; lost answers and crashes do not duplicate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+
+from easel.dispatch import queue
+from easel.settings import Settings
+
+from .dispatch_helpers import (
+    FakeClock,
+    api_client,
+    fulfilment_runtime,
+    get_order,
+    place,
+    pwinty_sandbox,
+    sandbox_orders,
+    styled_skus,
+    worker,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_an_order_is_submitted_once_and_followed_to_in_transit(settings: Settings, tmp_path: Path) -> None:
+    clock = FakeClock()
+    with pwinty_sandbox() as sandbox:
+        runtime = await fulfilment_runtime(settings, tmp_path, sandbox, clock=clock, poll_interval=600)
+        try:
+            async with api_client(runtime) as client:
+                canvas = await styled_skus(runtime, "CG", "S")
+                paper = await styled_skus(runtime, "PO", "M")
+                order_id = await place(client, canvas + paper, external_order_number="A-1")
+                assert (await get_order(client, order_id))["status"] == "Pending"
+                await worker(runtime).run_until_idle()
+                placed = await get_order(client, order_id)
+                assert placed["status"] == "In Production"
+                reference = f"{(await runtime.orders.get(await _merchant(runtime), order_id)).reference}-1"
+                counts = sandbox_orders(sandbox)["countsByMerchantOrderId"]
+                assert counts == {reference: 1}
+                [vendor_order] = sandbox_orders(sandbox)["orders"]
+                assert vendor_order["status"] == "Submitted" and vendor_order["images"] == 2
+
+                httpx.post(f"{sandbox}/_control/clock", json={"advance": 3 * 86400})  # noqa: ASYNC210
+                clock.advance(601)
+                await worker(runtime).run_until_idle()
+                shipped = await get_order(client, order_id)
+                assert shipped["status"] == "In Transit"
+                assert len(shipped["shipping"]["tracking"]) == 2  # canvas and paper ship apart
+                assert all(t["number"].startswith("PW") and t["url"] for t in shipped["shipping"]["tracking"])
+                events = [e["type"] for e in (await _events(client, order_id))]
+                assert events == ["order.accepted", "order.processing", "order.in_production", "order.shipped"]
+        finally:
+            await runtime.close()
+
+
+async def test_a_lost_answer_to_create_does_not_make_a_second_vendor_order(settings: Settings,
+                                                                           tmp_path: Path) -> None:
+    with pwinty_sandbox(faults={"script": ["lost"], "hang_seconds": 0.3}) as sandbox:
+        runtime = await fulfilment_runtime(settings, tmp_path, sandbox)
+        try:
+            async with api_client(runtime) as client:
+                order_id = await place(client, await styled_skus(runtime, "CG", "M"))
+                await worker(runtime).run_until_idle()
+                for _ in range(100):
+                    if (await get_order(client, order_id))["status"] == "In Production":
+                        break
+                    await anyio.sleep(0.05)
+                    await worker(runtime).run_until_idle()
+                assert (await get_order(client, order_id))["status"] == "In Production"
+                assert list(sandbox_orders(sandbox)["countsByMerchantOrderId"].values()) == [1]
+        finally:
+            await runtime.close()
+
+
+async def test_an_unsubmittable_order_is_parked_on_hold_with_the_reason(settings: Settings, tmp_path: Path) -> None:
+    with pwinty_sandbox() as sandbox:
+        runtime = await fulfilment_runtime(settings, tmp_path, sandbox)
+        try:
+            async with api_client(runtime) as client:
+                image = {"type": "external", "url": "https://images.example.invalid/broken.jpg"}
+                sku = (await styled_skus(runtime, "CG", "S"))[0]
+                from .orders_helpers import call, order
+
+                body = order([sku])
+                body["items"][0]["image"] = image
+                placed = await call(client, "POST", "/orders", body)
+                order_id = placed.json()["order"]["id"]
+                await worker(runtime).run_until_idle()
+                held = await get_order(client, order_id)
+                assert held["status"] == "On Hold"
+                assert "FileCouldNotBeDownloaded" in held["status_reason"]
+                async with runtime.engine.connect() as conn:
+                    [parked] = await queue.list_jobs(conn, status="parked")
+                assert parked.kind == "dispatch" and parked.order_id == order_id
+                assert "order.on_hold" in [e["type"] for e in await _events(client, order_id)]
+        finally:
+            await runtime.close()
+
+
+async def _merchant(runtime):  # type: ignore[no-untyped-def]
+    found = await runtime.merchants.by_username("testing")
+    assert found is not None
+    return found.merchant
+
+
+async def _events(client: httpx.AsyncClient, order_id: int) -> list[dict]:  # type: ignore[type-arg]
+    from .orders_helpers import call
+
+    response = await call(client, "GET", f"/orders/{order_id}/events")
+    events: list[dict] = response.json()["events"]  # type: ignore[type-arg]
+    return events
