@@ -118,3 +118,25 @@ async def test_duplicated_and_reordered_sandbox_callbacks_bring_orders_to_in_tra
                 assert all(n == 1 for n in sandbox_orders(sandbox)["countsByMerchantOrderId"].values())
         finally:
             await runtime.close()
+
+
+async def test_an_upstream_easels_events_must_be_signed_with_our_secret_there(settings: Settings,
+                                                                             tmp_path: Path) -> None:
+    from easel.dispatch.drivers.image2art import SANDBOX_CREDENTIALS
+    from easel.dispatch.webhook_signature import signed_headers
+
+    runtime = await fulfilment_runtime(settings, tmp_path, "http://127.0.0.1:9")
+    try:
+        async with api_client(runtime) as client:
+            path = runtime.dispatch.callback_url("image2art", "sandbox").removeprefix(runtime.dispatch.public_url)
+            body = b'{"type":"order.shipped","timestamp":"2026-11-25T10:00:00Z","data":{"order_id":7}}'
+            import time
+
+            now = int(time.time())
+            assert (await client.post(path, content=body)).status_code == 401
+            forged = signed_headers("someone else", "evt_1", now, body)
+            assert (await client.post(path, content=body, headers=forged)).status_code == 401
+            good = signed_headers(SANDBOX_CREDENTIALS["secret"], "evt_1", now, body)
+            assert (await client.post(path, content=body, headers=good)).status_code == 200
+    finally:
+        await runtime.close()

@@ -192,7 +192,8 @@ class Dispatch:
 
         async def record(step: str, vendor_ref: str | None) -> None:
             async with self.engine.begin() as conn:
-                await part_store.record_step(conn, part.id, step, vendor_ref, progress=Progress.SENDING)
+                await part_store.record_step(conn, part.id, step, vendor_ref,
+                                             progress=Progress.SENDING if step == "creating" else None)
 
         if part.role == "retouch":
             part = replace(part, detail={**part.detail, "callback_url": self.callback_url(part.vendor, account.name)})

@@ -3,8 +3,8 @@
 easel places the part upstream as an order whose ``external_order_number`` is the part's reference. The
 Image2ART API answers a repeat of the same order with the first one, so placing it again after a crash
 cannot create a second order: the "look before creating" of exactly-once is the upstream's idempotency.
-Status and tracking come from ``GET /orders/:id`` (polling), and from the upstream's signed status
-callbacks when it is an easel (they only name the order, which is then re-read).
+Status and tracking come from ``GET /orders/:id`` (polling), and from the upstream's status callbacks
+when it is an easel: signed with our API secret there (checked), they only name the order to re-read.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ...vendors.errors import VendorError, VendorProtocolError, VendorRejected, 
 from ...vendors.routing import VendorAccount
 from ..parts import Part
 from ..status import Progress
+from ..webhook_signature import WebhookVerificationError, verify
 from .base import RecordStep, Snapshot, Tracking
 
 VENDOR = "image2art"
@@ -105,7 +106,11 @@ class Image2ArtDriver:
             raise _error("get_order", err) from err
 
     def verify_callback(self, account: VendorAccount, body: bytes, headers: Mapping[str, str]) -> None:
-        """Nothing to check: the secret URL admits it; the order is re-read."""
+        """An easel upstream signs its events (Standard Webhooks) with our API secret there: check it."""
+        try:
+            verify(account.credentials.get("secret", ""), headers, body)
+        except WebhookVerificationError as err:
+            raise VendorRejected(VENDOR, "callback", str(err), status=401) from None
 
     def callback_refs(self, body: bytes) -> list[str]:
         try:
