@@ -27,9 +27,13 @@ window.__nep = [];
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if Path(str(item.fspath)).parent == Path(__file__).parent:
-            item.add_marker(pytest.mark.e2e)
+    """Mark browser tests, and run them last: while the session's browser is open, Playwright's event
+    loop is running, and the in-process tests' fixtures need ``asyncio.run``."""
+    here = Path(__file__).parent
+    browser_tests = [item for item in items if Path(str(item.fspath)).parent == here]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.e2e)
+    items[:] = [item for item in items if item not in browser_tests] + browser_tests
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +82,14 @@ class Console:
     def page_error(self, error: Error) -> None:
         self.errors.append(f"uncaught: {error}")
 
+    def wait_for(self, page: Page, pattern: str, timeout_ms: int = 3000) -> None:
+        """Console events reach Python a little after the page logs them: wait for one."""
+        for _ in range(timeout_ms // 25):
+            if any(re.search(pattern, e) for e in self.errors):
+                return
+            page.wait_for_timeout(25)
+        raise AssertionError(f"no console error matching {pattern!r}: {self.errors}")
+
     def unexpected(self) -> list[str]:
         return [e for e in self.errors if not any(p.search(e) for p in self.expected)]
 
@@ -90,7 +102,7 @@ def console() -> Console:
 @pytest.fixture
 def page(browser: Browser, console: Console) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1200, "height": 900})
-    context.set_default_timeout(8000)
+    context.set_default_timeout(15000)
     context.add_init_script(RECORDER)
     opened = context.new_page()
     opened.on("console", console.message)

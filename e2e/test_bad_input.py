@@ -18,6 +18,8 @@ def test_an_unknown_key_logs_one_error_and_shows_a_notice(page: Page, site: Site
     notice = page.locator("#box_widget .nep-notice")
     notice.wait_for()
     assert "unknown api_key" in notice.inner_text()
+    console.wait_for(page, "unknown api_key")
+    page.wait_for_timeout(100)
     assert console.errors == ["easel widget: unknown api_key 'no-such-key'; check the key in the script tag"]
 
 
@@ -25,9 +27,7 @@ def test_a_missing_box_is_reported(page: Page, site: Site, easel_url: str, conso
     console.expect("has no <div id=\"box_widget\">")
     url = site.page("/nobox", pages.shop(easel_url).replace('<div id="box_widget"></div>', ""))
     page.goto(url)
-    page.wait_for_function("window.image2art && window.image2art.widget.timing && document.readyState === 'complete'")
-    page.wait_for_timeout(200)
-    assert any("box_widget" in e for e in console.errors)
+    console.wait_for(page, "box_widget")
 
 
 def test_an_unregistered_origin_is_refused_with_a_clear_error(page: Page, site: Site, easel_url: str,
@@ -40,5 +40,5 @@ def test_an_unregistered_origin_is_refused_with_a_clear_error(page: Page, site: 
     notice = page.locator("#nep_widget .nep-notice")
     notice.wait_for()
     assert "not enabled for http://127.0.0.1" in notice.inner_text()
-    assert any("is not registered for api_key elsewhere-key" in e for e in console.errors)
+    console.wait_for(page, "is not registered for api_key elsewhere-key")
     assert page.locator("#nep_widget .nep-tile").count() == 0

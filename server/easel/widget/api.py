@@ -86,7 +86,7 @@ def _code(raw: str) -> str:
 async def artwork(request: Request, caller: Caller) -> Response:
     """``GET /api/artworks/{code}``: title, artist, description and the sizes it can be printed at."""
     try:
-        found = await caller.state.runtime.products.artwork(_code(request.path_params["code"]))
+        found = await caller.state.artwork(_code(request.path_params["code"]))
     except UnknownArtwork:
         raise ApiProblem(404, "Unknown artwork", "there is no artwork with this code") from None
     return no_store(artwork_detail(widget_base(request), found, caller.state.runtime.tables))
@@ -95,7 +95,7 @@ async def artwork(request: Request, caller: Caller) -> Response:
 async def price_choices(caller: Caller, code: str, choices: dict[str, object]) -> Product:
     """Price (and remember) a configuration, or the 404/422 problem a shopper's widget can show."""
     try:
-        return await caller.state.runtime.products.price_and_register(caller.merchant, _code(code), choices)
+        return await caller.state.price(caller.merchant, _code(code), choices)
     except UnknownArtwork:
         raise ApiProblem(404, "Unknown artwork", "there is no artwork with this code") from None
     except ConfigurationError as err:

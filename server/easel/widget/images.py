@@ -37,7 +37,7 @@ async def thumbnail(request: Request) -> Response:
         return _not_found()
     state = widget_state(request)
     try:
-        artwork = await state.runtime.products.artwork(code)
+        artwork = await state.artwork(code)
     except UnknownArtwork:
         return _not_found()
     return _picture(await state.previews.thumbnail(artwork, width), version == Previews.version(artwork))

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 from starlette.requests import Request
 
+from ..domain.catalog import Artwork
 from ..domain.merchants import Merchant
 from ..outbound import Outbound
 from ..runtime import Runtime
+from ..services.products import Product
+from ..storage import catalog as catalog_store
 from ..storage import merchants as merchant_store
 from ..web.state import runtime_of
 from ..web.templates import resource_dir
@@ -49,6 +52,8 @@ class WidgetState:
         self._merchants: dict[str, tuple[float, Merchant | None]] = {}
         self._secrets: dict[int, tuple[float, str]] = {}
         self._tables_json: dict[str, Any] | None = None
+        self._artworks: dict[str, tuple[float, Artwork]] = {}
+        self._registered: set[str] = set()
 
     async def merchant(self, api_key: str) -> Merchant | None:
         """The merchant of a widget key (``None`` if unknown or revoked), at most a few seconds stale."""
@@ -77,6 +82,31 @@ class WidgetState:
         self._secrets[merchant.id] = (now + MERCHANT_TTL, secret)
         return secret
 
+    async def artwork(self, code: str) -> Artwork:
+        """An artwork by code (``UnknownArtwork`` if none), at most a few seconds stale."""
+        now = self.clock()
+        cached = self._artworks.get(code)
+        if cached and cached[0] > now:
+            return cached[1]
+        found = await self.runtime.products.artwork(code)
+        if len(self._artworks) > 5_000:
+            self._artworks.clear()
+        self._artworks[code] = (now + MERCHANT_TTL, found)
+        return found
+
+    async def price(self, merchant: Merchant, code: str, choices: Mapping[str, object]) -> Product:
+        """``Products.price_and_register`` without a database round trip for what this process has
+        already seen: the artwork (briefly) and the skus it has registered."""
+        product = self.runtime.products.price(merchant, await self.artwork(code), choices)
+        sku = product.resolved.sku
+        if sku not in self._registered:
+            async with self.runtime.engine.begin() as conn:
+                await catalog_store.register_configurations(conn, [product.resolved])
+            if len(self._registered) > 200_000:
+                self._registered.clear()
+            self._registered.add(sku)
+        return product
+
     def tables_json(self) -> dict[str, Any]:
         """The option tables as the widget needs them to offer only what combines."""
         if self._tables_json is None:
@@ -84,9 +114,10 @@ class WidgetState:
         return self._tables_json
 
     def forget(self) -> None:
-        """Drop cached merchants and secrets (after settings change in tests)."""
+        """Drop cached merchants, secrets and artworks (after settings change in tests)."""
         self._merchants.clear()
         self._secrets.clear()
+        self._artworks.clear()
 
 
 def widget_state(request: Request) -> WidgetState:
