@@ -121,3 +121,17 @@ def test_bad_settings_are_one_sentence(tmp_path: Path, env: dict[str, str], mess
     result = easel(full, "merchant", "list")
     assert result.exit_code == 1, result.output
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_merchant_routing_rules_from_a_file(env: dict[str, str], tmp_path: Path) -> None:
+    assert easel(env, "merchant", "create", "router").exit_code == 0
+    rules = tmp_path / "routing.json"
+    rules.write_text(json.dumps({"rules": [{"when": {"substrate": "canvas"}, "vendors": ["pwinty"]}],
+                                 "default": ["pwinty"]}))
+    assert easel(env, "merchant", "set", "router", "--routing", str(rules)).exit_code == 0
+    assert json.loads(easel(env, "merchant", "show", "router").output)["routing"]["default"] == ["pwinty"]
+    rules.write_text(json.dumps({"rules": [{"whenever": 1}]}))
+    bad = easel(env, "merchant", "set", "router", "--routing", str(rules))
+    assert bad.exit_code == 1 and "Traceback" not in bad.output
+    assert easel(env, "merchant", "set", "router", "--routing", "-").exit_code == 0
+    assert json.loads(easel(env, "merchant", "show", "router").output)["routing"] is None

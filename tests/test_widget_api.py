@@ -185,3 +185,15 @@ async def test_a_failing_database_is_a_readable_503(client: httpx.AsyncClient, m
     assert response.status_code == 503
     assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
     assert response.json()["title"] == "Service unavailable"
+
+
+async def test_a_merchant_can_withhold_prices_from_anonymous_shoppers(client: httpx.AsyncClient,
+                                                                      demo_runtime: Runtime) -> None:
+    merchant = await _merchant(demo_runtime)
+    async with demo_runtime.engine.begin() as conn:
+        await merchant_store.update_merchant(conn, merchant.id, {"pricing_requires_login": True})
+    # The page does not ask for a login (no auth=pricing), yet no price leaves the server.
+    anonymous = (await _get(client, "/price", code="MP148A")).json()
+    assert anonymous["price"] is None and anonymous["login_required"] == "pricing"
+    known = await client.get(API + "/price", params={**KEY, "code": "MP148A"}, headers={"X-Customer-Id": "c1"})
+    assert known.json()["price"] > 0

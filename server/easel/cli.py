@@ -213,7 +213,7 @@ def merchant() -> None:
 def _merchant_fields(email: str | None, name: str | None, origins: tuple[str, ...], cart_path: str | None,
                      cart_mode: str | None, login_url: str | None, callback_url: str | None,
                      currency: str | None, test_mode: bool | None, require_token: bool | None,
-                     require_timestamp: bool | None) -> dict[str, Any]:
+                     require_timestamp: bool | None, pricing_requires_login: bool | None) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if email is not None:
         fields["email"] = email.strip()
@@ -237,6 +237,8 @@ def _merchant_fields(email: str | None, name: str | None, origins: tuple[str, ..
         fields["require_customer_token"] = require_token
     if require_timestamp is not None:
         fields["require_timestamp"] = require_timestamp
+    if pricing_requires_login is not None:
+        fields["pricing_requires_login"] = pricing_requires_login
     return fields
 
 
@@ -258,6 +260,8 @@ def _merchant_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="Projects need a CustomerToken signed by the shop's back end."),
         click.option("--require-timestamp/--no-require-timestamp", default=None,
                      help="Signed order API requests must carry a timestamp within 5 minutes."),
+        click.option("--pricing-requires-login/--no-pricing-requires-login", default=None,
+                     help="The widget API gives no prices to shoppers who are not signed in."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -270,7 +274,8 @@ def _describe(m: merchant_rules.Merchant) -> dict[str, Any]:
         "test_mode": m.test_mode, "allowed_origins": list(m.allowed_origins), "cart_path": m.cart_path,
         "cart_mode": m.cart_mode, "login_url": m.login_url, "callback_url": m.callback_url,
         "markups": m.markups.to_json(), "require_customer_token": m.require_customer_token,
-        "require_timestamp": m.require_timestamp, "api_keys": list(m.api_keys),
+        "require_timestamp": m.require_timestamp, "api_keys": list(m.api_keys), "routing": m.routing,
+        "pricing_requires_login": m.pricing_requires_login,
     }
 
 
@@ -363,13 +368,28 @@ def merchant_rotate_secret(username: str) -> None:
               help="Fixed price for a sku in whole units, e.g. 473784f02f26d24f=139 (repeat; SKU= removes it).")
 @click.option("--add-api-key", is_flag=True, help="Add a new widget api_key and print it.")
 @click.option("--revoke-api-key", multiple=True, help="Revoke a widget api_key.")
+@click.option("--routing", "routing_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="JSON file of fulfilment routing rules (see docs/fulfilment.md); '-' restores the default.")
 @_friendly
 def merchant_set(username: str, markups: tuple[str, ...], prices: tuple[str, ...], add_api_key: bool,
-                 revoke_api_key: tuple[str, ...], **options: Any) -> None:
+                 revoke_api_key: tuple[str, ...], routing_file: Path | None, **options: Any) -> None:
     """Change a merchant's settings."""
     from .storage import merchants as store
+    from .vendors.routing import load_rules
 
     fields = _merchant_fields(**options)
+    if routing_file is not None:
+        if str(routing_file) == "-":
+            fields["routing"] = None
+        else:
+            try:
+                raw = json.loads(routing_file.read_text("utf-8"))
+            except (OSError, json.JSONDecodeError) as err:
+                raise CliError(f"cannot read routing rules from {routing_file}: {err}") from None
+            if not isinstance(raw, dict):
+                raise CliError(f"{routing_file} must hold a JSON object with rules/default")
+            load_rules(raw)  # one sentence if malformed
+            fields["routing"] = raw
 
     async def job(runtime: Runtime) -> merchant_rules.Merchant:
         found = await _require(runtime, username)

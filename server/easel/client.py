@@ -24,8 +24,21 @@ import httpx
 
 from easel.api.phpjson import form_readings, php_float_repr, php_json_encode
 from easel.api.signing import SIGNATURE, compute_signature, signing_data, signing_string
+from easel.widget.cart_signature import CartSignatureError, verify_cart_item
+from easel.widget.customer_token import customer_token
 
-__all__ = ["AsyncImage2ArtClient", "Image2ArtClient", "Image2ArtError", "sign_request", "verify_webhook"]
+# Everything a merchant's Python back end needs: sign order API calls, check the widget's cart items,
+# make CustomerTokens for the widget, and verify easel's status callbacks.
+__all__ = [
+    "AsyncImage2ArtClient",
+    "CartSignatureError",
+    "Image2ArtClient",
+    "Image2ArtError",
+    "customer_token",
+    "sign_request",
+    "verify_cart_item",
+    "verify_webhook",
+]
 
 
 def sign_request(uri: str, data: Mapping[Any, Any], username: str, secret: str | bytes) -> dict[Any, Any]:

@@ -33,6 +33,8 @@ class Merchant:
     markups: Markups = field(default_factory=Markups)
     require_customer_token: bool = False
     require_timestamp: bool = False
+    pricing_requires_login: bool = False
+    """The widget API withholds prices from shoppers who are not signed in, whatever the page says."""
     api_keys: tuple[str, ...] = ()
     routing: dict[str, object] | None = field(default=None, compare=False)
     """Fulfilment routing rules (``vendors/routing.py``); None means the default rules."""

@@ -22,6 +22,7 @@ def _merchant(row: Row[Any], keys: tuple[str, ...]) -> Merchant:
         cart_path=row.cart_path, cart_mode=row.cart_mode, login_url=row.login_url,
         callback_url=row.callback_url, markups=Markups.from_json(row.markups),
         require_customer_token=bool(row.require_customer_token), require_timestamp=bool(row.require_timestamp),
+        pricing_requires_login=bool(row.pricing_requires_login),
         api_keys=keys, routing=dict(row.routing) if row.routing else None,
     )
 

@@ -45,6 +45,7 @@ merchants = Table(
     Column("markups", JSON, nullable=False),
     Column("require_customer_token", Boolean, nullable=False, server_default="0"),
     Column("require_timestamp", Boolean, nullable=False, server_default="0"),
+    Column("pricing_requires_login", Boolean, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("routing", JSON, nullable=True),  # fulfilment routing rules; NULL means the default rules

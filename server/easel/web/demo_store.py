@@ -26,11 +26,16 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from ..client import AsyncImage2ArtClient, Image2ArtError
+from ..client import (  # as a merchant's back end would
+    AsyncImage2ArtClient,
+    CartSignatureError,
+    Image2ArtError,
+    customer_token,
+    verify_cart_item,
+)
 from ..demo.seed import DEMO_API_KEY, DEMO_SECRET, DEMO_USERNAME
 from ..storage import catalog as catalog_store
-from ..widget.cart_signature import CartSignatureError, verify_cart_item
-from ..widget.customer_token import customer_token, verify_customer_token
+from ..widget.customer_token import verify_customer_token
 from .state import runtime_of
 from .templates import make_templates
 

@@ -103,8 +103,9 @@ async def price_choices(caller: Caller, code: str, choices: dict[str, object]) -
 
 
 async def pricing_allowed(request: Request, caller: Caller, auth: str) -> bool:
-    """False when the page requires a signed-in shopper for prices (``auth=pricing``) and names none."""
-    if auth != "pricing":
+    """False when the merchant's setting or the page (``auth=pricing``) requires a signed-in shopper for
+    prices and the request names none: the price is then left out of the answer, not hidden."""
+    if auth != "pricing" and not caller.merchant.pricing_requires_login:
         return True
     return await customer_of(request, caller) is not None
 
