@@ -1,5 +1,5 @@
-"""Fresh, migrated databases for tests: SQLite copied from a migrated template file, PostgreSQL cloned
-from a migrated template database (``CREATE DATABASE … TEMPLATE``), so each test starts clean and fast."""
+"""Fresh, migrated databases for tests: SQLite copied from a migrated template file, PostgreSQL one
+migrated database emptied before each test, so each test starts clean and fast."""
 
 from __future__ import annotations
 
@@ -55,31 +55,45 @@ class SqliteTemplate:
 
 
 class PostgresTemplate:
+    """One migrated PostgreSQL database per session, emptied before each test.
+
+    ``TRUNCATE … RESTART IDENTITY`` takes a few milliseconds where ``CREATE DATABASE … TEMPLATE`` took
+    over half a second, which made the PostgreSQL half of the suite several minutes long. Connections a
+    previous test left behind (a killed worker's, say) are terminated first, so nothing can leak across.
+    """
+
     def __init__(self, admin_url: str):
         self.admin_url = _plain(admin_url)
-        self.name = f"easel_tpl_{os.getpid()}"
-        asyncio.run(self._create_template())
+        self.name = f"easel_test_{os.getpid()}"
+        self.url = _with_database(self.admin_url, self.name)
+        asyncio.run(self._create())
 
-    async def _admin(self, *statements: str) -> None:
-        conn = await asyncpg.connect(self.admin_url)
+    async def _admin(self, *statements: str, url: str | None = None) -> None:
+        conn = await asyncpg.connect(url or self.admin_url)
         try:
             for statement in statements:
                 await conn.execute(statement)
         finally:
             await conn.close()
 
-    async def _create_template(self) -> None:
-        await self._admin(f'DROP DATABASE IF EXISTS "{self.name}"', f'CREATE DATABASE "{self.name}"')
-        await _migrate(_with_database(self.admin_url, self.name))
+    async def _create(self) -> None:
+        await self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)', f'CREATE DATABASE "{self.name}"')
+        await _migrate(self.url)
 
     def fresh(self, folder: Path) -> str:
-        name = f"easel_t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        asyncio.run(self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.name}"'))
-        return _with_database(self.admin_url, name)
+        from easel.storage.tables import metadata
+
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        asyncio.run(self._admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            f"TRUNCATE {names} RESTART IDENTITY CASCADE",
+            url=self.url,
+        ))
+        return self.url
 
     def drop(self, url: str) -> None:
-        name = urlsplit(url).path.lstrip("/")
-        asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        pass
 
     def close(self) -> None:
         asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
