@@ -6,13 +6,13 @@ Every query takes the merchant id, so one merchant can never read or change anot
 from __future__ import annotations
 
 import secrets
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, Row, func, insert, select, update
+from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .tables import order_events, order_items, order_tracking, orders
@@ -174,36 +174,45 @@ async def _attach(conn: AsyncConnection, found: Sequence[StoredOrder]) -> list[S
     return list(found)
 
 
+# The API's hot path, built once: one order with its items and tracking in a single round trip.
+_ORDER_WITH_PARTS = (
+    select(orders, order_items, order_tracking)
+    .join(order_items, order_items.c.order_id == orders.c.id, isouter=True)
+    .join(order_tracking, order_tracking.c.order_id == orders.c.id, isouter=True)
+    .where(orders.c.id == bindparam("order_id"), orders.c.merchant_id == bindparam("merchant_id"))
+    .order_by(order_items.c.position, order_tracking.c.id)
+    .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+)
+# A joined row is the three tables' columns one after the other: these cut it back into its parts.
+def _row_type(table: Table) -> Any:
+    return namedtuple(f"{table.name}_row", [c.name for c in table.c])
+
+
+_OrderColumns = _row_type(orders)
+_ItemColumns = _row_type(order_items)
+_TrackingColumns = _row_type(order_tracking)
+_ITEMS_AT = len(orders.c)
+_TRACKING_AT = _ITEMS_AT + len(order_items.c)
+
+
 async def order_for_merchant(conn: AsyncConnection, merchant_id: int, order_id: int) -> StoredOrder | None:
-    """One order with its items and tracking, in a single round trip (this is the API's hot path)."""
-    query = (
-        select(orders, order_items, order_tracking)
-        .join(order_items, order_items.c.order_id == orders.c.id, isouter=True)
-        .join(order_tracking, order_tracking.c.order_id == orders.c.id, isouter=True)
-        .where(orders.c.id == order_id, orders.c.merchant_id == merchant_id)
-        .order_by(order_items.c.position, order_tracking.c.id)
-        .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
-    )
-    rows = (await conn.execute(query)).all()
+    """One order with its items and tracking, or None if this merchant has no such order."""
+    rows = (await conn.execute(_ORDER_WITH_PARTS, {"order_id": order_id, "merchant_id": merchant_id})).all()
     if not rows:
         return None
-    found = _order(_prefixed(rows[0], "orders_"))
+    found = _order(_OrderColumns._make(rows[0][:_ITEMS_AT]))
     items: dict[int, StoredItem] = {}
     tracking: dict[int, dict[str, str]] = {}
     for row in rows:
-        if row.order_items_id is not None and row.order_items_id not in items:
-            items[row.order_items_id] = _item(_prefixed(row, "order_items_"))
-        if row.order_tracking_id is not None and row.order_tracking_id not in tracking:
-            tracking[row.order_tracking_id] = {"number": row.order_tracking_number,
-                                               "method": row.order_tracking_method, "url": row.order_tracking_url}
+        item = _ItemColumns._make(row[_ITEMS_AT:_TRACKING_AT])
+        if item.id is not None and item.id not in items:
+            items[item.id] = _item(item)
+        mark = _TrackingColumns._make(row[_TRACKING_AT:])
+        if mark.id is not None and mark.id not in tracking:
+            tracking[mark.id] = {"number": mark.number, "method": mark.method, "url": mark.url}
     found.items = list(items.values())
     found.tracking = [tracking[k] for k in sorted(tracking)]
     return found
-
-
-def _prefixed(row: Row[Any], prefix: str) -> Any:
-    """The columns of one table out of a joined row, as attributes without the table prefix."""
-    return SimpleNamespace(**{k[len(prefix):]: v for k, v in row._mapping.items() if k.startswith(prefix)})
 
 
 async def orders_page(conn: AsyncConnection, merchant_id: int, start: int, rows: int) -> tuple[list[StoredOrder], int]:
