@@ -21,14 +21,13 @@ from .services.merchant_directory import MerchantDirectory
 from .services.orders import Orders
 from .services.products import Products
 from .settings import Settings
-from .storage.engine import create_engine, create_read_engine
+from .storage.engine import create_engine
 
 
 @dataclass
 class Runtime:
     settings: Settings
     engine: AsyncEngine
-    reader: AsyncEngine  # read-only queries on hot paths; ``engine`` itself except for SQLite files
     tables: OptionTables
     prices: PriceTable
     secrets: SecretBox
@@ -44,25 +43,21 @@ class Runtime:
         """Build the runtime; raises SettingsError (one sentence) for a bad URL or key."""
         secrets = load_secret_box(settings, create=create_key)
         engine = create_engine(settings.resolved_database_url)
-        reader = create_read_engine(settings.resolved_database_url, engine)
         tables = load_option_tables()
         prices = load_price_table(tables)
         http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False,
                                  headers={"User-Agent": "easel"})
-        products = Products(engine, tables, prices, reader=reader)
+        products = Products(engine, tables, prices)
         limiter: RateLimiter = (
             DatabaseRateLimiter(engine, settings.rate_limit, settings.rate_window)
             if settings.rate_limit_store == "database"
             else MemoryRateLimiter(settings.rate_limit, settings.rate_window)
         )
         dispatch = build_dispatch(settings, engine, secrets, tables, http)
-        orders = Orders(engine, products, routable=dispatch.routable, on_created=dispatch.on_created,
-                        reader=reader)
-        return cls(settings, engine, reader, tables, prices, secrets, products, http,
-                   MerchantDirectory(reader, secrets), orders, limiter, dispatch)
+        orders = Orders(engine, products, routable=dispatch.routable, on_created=dispatch.on_created)
+        return cls(settings, engine, tables, prices, secrets, products, http, MerchantDirectory(engine, secrets),
+                   orders, limiter, dispatch)
 
     async def close(self) -> None:
         await self.http.aclose()
         await self.engine.dispose()
-        if self.reader is not self.engine:
-            await self.reader.dispose()

@@ -56,7 +56,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EASEL_WORKER", "worker", bool, True,
             "Run a fulfilment worker inside `easel serve` and `easel demo`; turn off when `easel worker` "
             "processes do the work."),
-    Setting("EASEL_WORKER_CONCURRENCY", "worker_concurrency", int, 4, "Jobs one worker runs at the same time."),
+    Setting("EASEL_WORKER_CONCURRENCY", "worker_concurrency", int, 8, "Jobs one worker runs at the same time."),
     Setting("EASEL_JOB_LEASE", "job_lease", int, 30,
             "Seconds a worker holds a job between heartbeats; a killed worker's jobs are taken over after this."),
     Setting("EASEL_JOB_BACKOFF", "job_backoff", int, 10,
@@ -96,7 +96,7 @@ class Settings:
     log_level: str = "info"
     public_url: str = ""
     worker: bool = True
-    worker_concurrency: int = 4
+    worker_concurrency: int = 8
     job_lease: int = 30
     job_backoff: int = 10
     job_max_attempts: int = 12

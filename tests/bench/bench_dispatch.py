@@ -7,6 +7,12 @@ workers (and the speed-up), the PostgreSQL part only when a server answers at ``
 (default ``postgresql://postgres@127.0.0.1:5432/test``). ``sqlite_posting_s`` is how long placing the
 orders alone took (the workers run meanwhile). ``BENCH_ORDERS=300`` and ``BENCH_SQLITE_ONLY=1`` make a
 quick run.
+
+The baseline, in the same run: ``vendor_calls_only_s`` is the same four Pwinty calls per order (create,
+add images, submission status, submit) made by easel's Pwinty adapter straight at a fresh sandbox with
+the worker's concurrency, and no database, queue or order API: the floor the sandbox and the HTTP client
+set. What the worker adds above it is durability (an intent row before each call, the order's status,
+the next job).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import asyncpg
 import httpx
 
 from easel.demo.seed import seed_demo
+from easel.vendors.pwinty import PrintItem, PwintyAdapter, Recipient
 from easel.runtime import Runtime
 from easel.secret_box import new_key
 from easel.settings import Settings
@@ -105,9 +112,36 @@ async def _pg_database(admin: str, name: str, create: bool) -> bool:
     return True
 
 
+async def _vendor_calls(sandbox: str, concurrency: int) -> float:
+    recipient = Recipient(name="A", country_code="US", address1="1 St", town_or_city="Austin",
+                          state_or_county="TX", postal_or_zip_code="78701", email="a@b.co")
+    item = PrintItem(sku="GLOBAL-CAN-10x12", image_url="http://127.0.0.1:8000/vendor-files/MP148A/x.jpg",
+                     attributes={"edge": "19mm"})
+    pending = iter(range(ORDERS))
+    async with httpx.AsyncClient() as http:
+        adapter = PwintyAdapter(http, merchant_id="sandbox-merchant", api_key="sandbox-key", base_url=sandbox)
+
+        async def one_at_a_time() -> None:
+            for n in pending:
+                order = await adapter.create_order(recipient, merchant_order_id=f"B{n}", shipping_method="Standard")
+                await adapter.add_images(order.id, [item])
+                await adapter.ensure_submittable(order.id)
+                await adapter.submit(order.id)
+
+        start = time.perf_counter()
+        await asyncio.gather(*[one_at_a_time() for _ in range(concurrency)])
+        return time.perf_counter() - start
+
+
+def _vendor_calls_only() -> float:
+    with pwinty_sandbox(tick_seconds=1.0) as sandbox:
+        return asyncio.run(_vendor_calls(sandbox, Settings().worker_concurrency))
+
+
 def run() -> dict[str, Any]:
     base = Settings(secret_key=new_key())
     figures: dict[str, Any] = {"orders": ORDERS}
+    figures["vendor_calls_only_s"] = round(_vendor_calls_only(), 2)
     seconds = _measure(base, 1)
     figures.update(sqlite_1_worker_s=round(seconds, 2), sqlite_1_worker_orders_per_s=round(ORDERS / seconds, 1),
                    sqlite_posting_s=round(POSTED[-1], 2))

@@ -86,6 +86,7 @@ class Worker:
         self.sqlite = engine.dialect.name == "sqlite"
         self._held: set[int] = set()
         self._wake = anyio.Event()
+        self._lease_renewed: datetime | None = None  # when this worker last took the SQLite lease
 
     # -- running ---------------------------------------------------------------------------------------------
 
@@ -147,10 +148,17 @@ class Worker:
         self._wake = anyio.Event()
 
     async def _may_work(self) -> bool:
+        """On SQLite, whether this worker holds the lease (taken or renewed here if a third of it has
+        passed: renewing it on every round would cost a write transaction per job)."""
         if not self.sqlite:
             return True
+        now = self.clock()
+        if self._lease_renewed is not None and now - self._lease_renewed < timedelta(seconds=self.lease / 3):
+            return True
         async with self.engine.begin() as conn:
-            return await queue.acquire_lease(conn, SQLITE_LEASE, self.name, seconds=self.lease, now=self.clock())
+            held = await queue.acquire_lease(conn, SQLITE_LEASE, self.name, seconds=self.lease, now=now)
+        self._lease_renewed = now if held else None
+        return held
 
     async def _claim(self, limit: int) -> list[Job]:
         async with self.engine.begin() as conn:
@@ -166,8 +174,11 @@ class Worker:
                 async with self.engine.begin() as conn:
                     await queue.heartbeat(conn, self.name, list(self._held), lease=self.lease, now=self.clock())
                     if self.sqlite and self._held:
-                        await queue.acquire_lease(conn, SQLITE_LEASE, self.name, seconds=self.lease, now=self.clock())
+                        now = self.clock()
+                        held = await queue.acquire_lease(conn, SQLITE_LEASE, self.name, seconds=self.lease, now=now)
+                        self._lease_renewed = now if held else None
             except Exception:
+                self._lease_renewed = None  # not known to be renewed: take it again before the next claim
                 log.exception("worker %s: heartbeat failed", self.name)
 
     async def _release(self) -> None:
@@ -175,6 +186,7 @@ class Worker:
             try:
                 async with self.engine.begin() as conn:
                     await queue.release_lease(conn, SQLITE_LEASE, self.name)
+                self._lease_renewed = None
             except Exception:
                 log.exception("worker %s: could not release its lease", self.name)
 

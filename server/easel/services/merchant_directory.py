@@ -25,7 +25,7 @@ class MerchantCredentials:
 
 class MerchantDirectory:
     def __init__(self, engine: AsyncEngine, secrets: SecretBox, ttl: float = 5.0, max_entries: int = 10_000):
-        self.engine = engine  # read-only use: pass the runtime's reader
+        self.engine = engine
         self.secrets = secrets
         self.ttl = ttl
         self.max_entries = max_entries

@@ -98,9 +98,8 @@ OrderCreatedHook = Callable[[AsyncConnection, Merchant, int], Awaitable[None]]
 class Orders:
     def __init__(self, engine: AsyncEngine, products: Products,
                  routable: Callable[[Merchant, Product], str | None] | None = None,
-                 on_created: OrderCreatedHook | None = None, reader: AsyncEngine | None = None):
+                 on_created: OrderCreatedHook | None = None):
         self.engine = engine
-        self.reader = reader or engine  # read-only queries (see storage.engine.create_read_engine)
         self.products = products
         # Fulfilment answers whether some vendor can make an item (None) or why not (a message).
         self.routable = routable or (lambda merchant, product: None)
@@ -231,11 +230,11 @@ class Orders:
         return await self.get(merchant, order.id)
 
     async def get(self, merchant: Merchant, order_id: int) -> order_store.StoredOrder | None:
-        async with self.reader.connect() as conn:
+        async with self.engine.connect() as conn:
             return await order_store.order_for_merchant(conn, merchant.id, order_id)
 
     async def page(self, merchant: Merchant, start: int, rows: int) -> tuple[list[order_store.StoredOrder], int]:
-        async with self.reader.connect() as conn:
+        async with self.engine.connect() as conn:
             return await order_store.orders_page(conn, merchant.id, start, rows)
 
     async def update_shipping(self, merchant: Merchant, order_id: int, request: OrderUpdateRequest) -> bool:
@@ -257,7 +256,7 @@ class Orders:
         return True
 
     async def events(self, merchant: Merchant, order_id: int) -> list[dict[str, Any]] | None:
-        async with self.reader.connect() as conn:
+        async with self.engine.connect() as conn:
             if await order_store.order_for_merchant(conn, merchant.id, order_id) is None:
                 return None
             return await order_store.events_for_order(conn, merchant.id, order_id)
@@ -287,7 +286,7 @@ class Orders:
         return {"id": quote_id, "expires_at": expires, "items": items, "lines": lines, "total_cents": total}
 
     async def _quote_prices(self, merchant: Merchant, request: OrderRequest) -> list[int]:
-        async with self.reader.connect() as conn:
+        async with self.engine.connect() as conn:
             row = (await conn.execute(select(quotes).where(quotes.c.id == request.quote_id,
                                                            quotes.c.merchant_id == merchant.id))).first()
         if row is None:

@@ -39,10 +39,8 @@ class UnknownSku(LookupError):
 class Products:
     """Resolve, price and look up configurations for a merchant."""
 
-    def __init__(self, engine: AsyncEngine, tables: OptionTables, prices: PriceTable,
-                 reader: AsyncEngine | None = None):
+    def __init__(self, engine: AsyncEngine, tables: OptionTables, prices: PriceTable):
         self.engine = engine
-        self.reader = reader or engine  # read-only queries (see storage.engine.create_read_engine)
         self.tables = tables
         self.prices = prices
 
@@ -56,7 +54,7 @@ class Products:
                        merchant_price_cents(resolved, self.prices, merchant.markups), merchant.currency)
 
     async def artwork(self, code: str) -> Artwork:
-        async with self.reader.connect() as conn:
+        async with self.engine.connect() as conn:
             found = await catalog_store.artwork_by_code(conn, code.upper())
         if found is None:
             raise UnknownArtwork(code)
@@ -71,7 +69,7 @@ class Products:
 
     async def by_sku(self, merchant: Merchant, sku: str) -> Product:
         """What a sku is, priced for this merchant; UnknownSku if easel never priced it."""
-        async with self.reader.connect() as conn:
+        async with self.engine.connect() as conn:
             found = await catalog_store.choices_for_sku(conn, sku)
             if found is None:
                 raise UnknownSku(sku)

@@ -1,30 +1,58 @@
-"""SQLite reads on the event loop's own thread, behind aiosqlite's interface.
+"""SQLite through aiosqlite's interface, with only the calls that can wait for a lock sent to a thread.
 
-aiosqlite hands every call to a worker thread and back: about 150 µs a call here, where the query
-itself (an indexed read of an order from SQLite's page cache) takes a few µs. For reads of an SQLite
-file in WAL mode, which never wait for a lock, running the call at once is both faster and safe for
-the loop. Writes keep aiosqlite's thread: they may wait for another process's write lock, and that
-wait must not stop the loop.
+aiosqlite hands every call to a worker thread and back: about 150 µs of CPU a call on a small
+machine, where an indexed read from SQLite's page cache takes a few µs. So on this connection:
 
-The subclass keeps aiosqlite's public API (which SQLAlchemy's aiosqlite dialect drives) and replaces
-only the queue to its worker thread, which is the one seam aiosqlite and SQLAlchemy both go through.
+* a call that may have to wait for another connection's write lock runs in a thread (as aiosqlite
+  would), so that wait never stops the event loop: the first write of a transaction (the statement
+  that takes the lock), DDL, PRAGMAs and explicit BEGINs;
+* everything else runs at once on the loop's thread: reads (WAL readers never wait for a lock),
+  statements after the lock is held (a WAL writer holding the lock waits for no one), fetches,
+  commits and rollbacks.
+
+The subclass keeps aiosqlite's public API, which SQLAlchemy's aiosqlite dialect drives, and replaces
+only the queue to aiosqlite's worker thread: the one seam both aiosqlite and SQLAlchemy go through.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 from collections.abc import Callable, Generator
 from typing import Any
 
 import aiosqlite
 
+_READS = ("SELECT", "WITH")
 
-class _RunAtOnce:
-    """Stands in for the queue to aiosqlite's worker thread: runs each call as it is put."""
+
+def _may_wait_for_lock(function: Callable[[], Any]) -> bool:
+    """True for ``cursor.execute(sql)``/``executemany`` that may take SQLite's write lock."""
+    if not isinstance(function, functools.partial) or not function.args:
+        return False
+    method = function.func
+    cursor = getattr(method, "__self__", None)
+    if not isinstance(cursor, sqlite3.Cursor | sqlite3.Connection) or method.__name__ not in (
+            "execute", "executemany", "executescript"):
+        return False
+    connection = cursor if isinstance(cursor, sqlite3.Connection) else cursor.connection
+    if connection.in_transaction:  # this connection already holds the write lock
+        return False
+    sql = str(function.args[0]).lstrip()
+    return not sql[:6].upper().startswith(_READS)
+
+
+class _Runner:
+    """Stands in for the queue to aiosqlite's worker thread (see the module docstring)."""
 
     def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
         future, function = item
+        if future is not None and _may_wait_for_lock(function):
+            loop = future.get_loop()
+            pending = loop.run_in_executor(None, function)
+            pending.add_done_callback(functools.partial(_settle, future))
+            return
         try:
             result = function()
         except Exception as error:  # noqa: BLE001 (handed to the awaiting caller, as aiosqlite's thread does)
@@ -35,12 +63,23 @@ class _RunAtOnce:
             future.set_result(result)
 
 
+def _settle(future: asyncio.Future[Any], done: asyncio.Future[Any]) -> None:
+    if future.done():
+        return
+    if done.cancelled():
+        future.cancel()
+    elif (error := done.exception()) is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(done.result())
+
+
 class InlineConnection(aiosqlite.Connection):
-    """An aiosqlite connection that runs its calls on the caller's thread and starts no thread."""
+    """An aiosqlite connection that starts no thread of its own (see the module docstring)."""
 
     def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
         super().__init__(connector, iter_chunk_size=64)
-        self._tx = _RunAtOnce()  # type: ignore[assignment]
+        self._tx = _Runner()  # type: ignore[assignment]
 
     def __await__(self) -> Generator[Any, None, aiosqlite.Connection]:
         return self._connect().__await__()
@@ -50,8 +89,8 @@ def inline_connector(database: str, timeout: float) -> Callable[[], Any]:
     """An ``async_creator`` for SQLAlchemy: opens ``database`` as an InlineConnection."""
 
     async def connect() -> aiosqlite.Connection:
-        # check_same_thread=False: the engine's pool may hand a connection to another event loop's
-        # thread (test clients run the app in their own thread); calls never overlap on one connection.
+        # check_same_thread=False: lock-taking calls run in a pool thread, and the engine's pool may hand
+        # a connection to another event loop's thread; calls never overlap on one connection.
         return await InlineConnection(lambda: sqlite3.connect(database, timeout=timeout, check_same_thread=False))
 
     return connect

@@ -48,7 +48,7 @@ async def preview(request: Request) -> Response:
     if width not in PREVIEW_WIDTHS or not _SKU.match(sku):
         return _not_found()
     state = widget_state(request)
-    async with state.runtime.reader.connect() as conn:
+    async with state.runtime.engine.connect() as conn:
         found = await catalog_store.choices_for_sku(conn, sku)
         artwork = await catalog_store.artwork_by_code(conn, found[0]) if found else None
     if found is None or artwork is None:

@@ -46,7 +46,7 @@ async def _describe(request: Request, caller: Caller, found: list[project_store.
     base = widget_base(request)
     tables = caller.state.runtime.tables
     out = []
-    async with caller.state.runtime.reader.connect() as conn:
+    async with caller.state.runtime.engine.connect() as conn:
         for p in found:
             artwork = await catalog_store.artwork_by_code(conn, p.artwork_code)
             route, title, thumb = f"/product/edit/{p.artwork_code}", p.artwork_code, None
@@ -77,7 +77,7 @@ async def project_list(request: Request, caller: Caller) -> Response:
                 conn, merchant_id, customer.id, name, product.artwork.code, product.resolved.sku,
                 product.resolved.configuration.as_choices())
         return no_store({"project": (await _describe(request, caller, [created]))[0]}, status=201)
-    async with caller.state.runtime.reader.connect() as conn:
+    async with caller.state.runtime.engine.connect() as conn:
         found = await project_store.list_projects(conn, merchant_id, customer.id)
     return no_store({"projects": await _describe(request, caller, found)})
 

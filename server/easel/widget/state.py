@@ -63,7 +63,7 @@ class WidgetState:
         cached = self._merchants.get(api_key)
         if cached and cached[0] > now:
             return cached[1]
-        async with self.runtime.reader.connect() as conn:
+        async with self.runtime.engine.connect() as conn:
             found = await merchant_store.merchant_by_api_key(conn, api_key)
         if len(self._merchants) > 10_000:
             self._merchants.clear()
@@ -76,7 +76,7 @@ class WidgetState:
         cached = self._secrets.get(merchant.id)
         if cached and cached[0] > now:
             return cached[1]
-        async with self.runtime.reader.connect() as conn:
+        async with self.runtime.engine.connect() as conn:
             encrypted = await merchant_store.encrypted_secret(conn, merchant.id)
         secret = self.runtime.secrets.decrypt(encrypted)
         self._secrets[merchant.id] = (now + MERCHANT_TTL, secret)
