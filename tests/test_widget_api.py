@@ -175,12 +175,12 @@ async def test_each_page_is_rate_limited(client: httpx.AsyncClient) -> None:
 async def test_a_failing_database_is_a_readable_503(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
     from sqlalchemy.exc import OperationalError
 
-    import easel.widget.search as catalog_search
+    import easel.storage.catalog as catalog_store
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise OperationalError("SELECT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(catalog_search, "search", broken)
+    monkeypatch.setattr(catalog_store, "search_artworks", broken)
     response = await client.get(API + "/search", params=KEY, headers={"Origin": "http://localhost:3000"})
     assert response.status_code == 503
     assert response.headers["access-control-allow-origin"] == "http://localhost:3000"

@@ -31,12 +31,12 @@ import asyncpg
 import httpx
 
 from easel.demo.seed import seed_demo
-from easel.vendors.pwinty import PrintItem, PwintyAdapter, Recipient
 from easel.runtime import Runtime
 from easel.secret_box import new_key
 from easel.settings import Settings
 from easel.storage import migrate
 from easel.storage.engine import create_engine
+from easel.vendors.pwinty import PrintItem, PwintyAdapter, Recipient
 
 from ..dispatch_helpers import api_client, place, pwinty_sandbox, styled_skus, write_accounts
 
@@ -116,7 +116,7 @@ async def _vendor_calls(sandbox: str, concurrency: int) -> float:
     recipient = Recipient(name="A", country_code="US", address1="1 St", town_or_city="Austin",
                           state_or_county="TX", postal_or_zip_code="78701", email="a@b.co")
     item = PrintItem(sku="GLOBAL-CAN-10x12", image_url="http://127.0.0.1:8000/vendor-files/MP148A/x.jpg",
-                     attributes={"edge": "19mm"})
+                     attributes={"wrap": "MirrorWrap", "edge": "19mm"})
     pending = iter(range(ORDERS))
     async with httpx.AsyncClient() as http:
         adapter = PwintyAdapter(http, merchant_id="sandbox-merchant", api_key="sandbox-key", base_url=sandbox)

@@ -13,6 +13,7 @@ from .options import OptionTables
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 SUBSTRATES = ("paper", "canvas")
+ORIENTATIONS = ("portrait", "landscape", "square")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class Artwork:
 
     @property
     def orientation(self) -> str:
+        """One of ORIENTATIONS."""
         if self.width_px == self.height_px:
             return "square"
         return "landscape" if self.width_px > self.height_px else "portrait"

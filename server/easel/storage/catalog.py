@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.catalog import Artwork
@@ -33,21 +33,39 @@ async def count_artworks(conn: AsyncConnection) -> int:
     return int((await conn.execute(select(func.count()).select_from(artworks))).scalar_one())
 
 
-async def search_artworks(conn: AsyncConnection, text: str = "", substrate: str = "", artist: str = "",
-                          offset: int = 0, limit: int = 24) -> tuple[list[Artwork], int]:
-    """A page of artworks matching a free-text query and filters, with the total count."""
-    query = select(artworks)
+def _search_conditions(text: str, substrate: str, orientation: str, artist: str) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
     if text:
         like = f"%{text.lower().replace('%', '').replace('_', '')}%"
-        query = query.where(or_(func.lower(artworks.c.title).like(like), func.lower(artworks.c.artist).like(like),
-                                func.lower(artworks.c.code).like(like)))
+        where.append(or_(func.lower(artworks.c.title).like(like), func.lower(artworks.c.artist).like(like),
+                         func.lower(artworks.c.code).like(like)))
     if substrate:
-        query = query.where(artworks.c.substrates.like(f"%{substrate}%"))
+        where.append(artworks.c.substrates.like(f"%{substrate}%"))
+    if orientation == "square":
+        where.append(artworks.c.width_px == artworks.c.height_px)
+    elif orientation == "landscape":
+        where.append(artworks.c.width_px > artworks.c.height_px)
+    elif orientation == "portrait":
+        where.append(artworks.c.width_px < artworks.c.height_px)
     if artist:
-        query = query.where(artworks.c.artist == artist)
-    total = int((await conn.execute(select(func.count()).select_from(query.subquery()))).scalar_one())
-    rows = (await conn.execute(query.order_by(artworks.c.title, artworks.c.code).offset(offset).limit(limit))).all()
+        where.append(artworks.c.artist == artist)
+    return where
+
+
+async def search_artworks(conn: AsyncConnection, *, text: str = "", substrate: str = "", orientation: str = "",
+                          artist: str = "", offset: int = 0, limit: int = 24) -> tuple[list[Artwork], int]:
+    """A page of artworks matching a free-text query and filters (by title, then code), and the total."""
+    where = and_(True, *_search_conditions(text, substrate, orientation, artist))
+    total = int((await conn.execute(select(func.count()).select_from(artworks).where(where))).scalar_one())
+    rows = (await conn.execute(select(artworks).where(where).order_by(artworks.c.title, artworks.c.code)
+                               .offset(offset).limit(limit))).all()
     return [_artwork(r) for r in rows], total
+
+
+async def artists(conn: AsyncConnection, limit: int = 500) -> list[str]:
+    """Artist names for the widget's filter, alphabetically."""
+    query = select(artworks.c.artist).distinct().order_by(artworks.c.artist).limit(limit)
+    return [str(name) for name in (await conn.execute(query)).scalars()]
 
 
 async def upsert_artworks(conn: AsyncConnection, items: Sequence[Artwork]) -> tuple[int, int]:

@@ -12,10 +12,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..domain.catalog import CODE_PATTERN
+from ..domain.catalog import CODE_PATTERN, ORIENTATIONS
 from ..domain.configuration import CHOICE_FIELDS, ConfigurationError
 from ..services.products import Product, UnknownArtwork
-from . import search as catalog_search
+from ..storage import catalog as catalog_store
 from .access import ApiProblem, Caller, customer_of, widget_endpoint
 from .http_cache import cached_response
 from .payloads import artwork_detail, artwork_summary, priced, widget_base
@@ -58,20 +58,21 @@ async def search(request: Request, caller: Caller) -> Response:
     tables = caller.state.runtime.tables
     text = _text(request, "q", 100)
     substrate = _text(request, "substrate", 20, tuple(s.code for s in tables.substrates))
-    orientation = _text(request, "orientation", 20, catalog_search.ORIENTATIONS)
+    orientation = _text(request, "orientation", 20, ORIENTATIONS)
     artist = _text(request, "artist", 500)
     page = _int(request, "page", 1, 1, 10_000)
     per_page = _int(request, "per_page", PER_PAGE, 1, MAX_PER_PAGE)
     async with caller.state.runtime.engine.connect() as conn:
-        found, total = await catalog_search.search(conn, text=text, substrate=substrate, orientation=orientation,
-                                                   artist=artist, offset=(page - 1) * per_page, limit=per_page)
-        artists = await catalog_search.artists(conn) if request.query_params.get("facets") else None
+        found, total = await catalog_store.search_artworks(conn, text=text, substrate=substrate,
+                                                           orientation=orientation, artist=artist,
+                                                           offset=(page - 1) * per_page, limit=per_page)
+        artists = await catalog_store.artists(conn) if request.query_params.get("facets") else None
     base = widget_base(request)
     data: dict[str, Any] = {"items": [artwork_summary(base, a) for a in found], "total": total, "page": page,
                             "per_page": per_page, "pages": max(1, -(-total // per_page))}
     if artists is not None:
         data["facets"] = {"artists": artists, "substrates": [s.model_dump() for s in tables.substrates],
-                          "orientations": list(catalog_search.ORIENTATIONS)}
+                          "orientations": list(ORIENTATIONS)}
     return no_store(data)
 
 
