@@ -27,7 +27,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 
 from easel.demo.seed import seed_demo
@@ -39,10 +38,10 @@ from easel.storage.engine import create_engine
 from easel.vendors.pwinty import PrintItem, PwintyAdapter, Recipient
 
 from ..dispatch_helpers import api_client, place, pwinty_sandbox, styled_skus, write_accounts
+from .servers import scratch_postgresql
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000"))
 POSTED: list[float] = []
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 async def _prepare(settings: Settings) -> None:
@@ -97,21 +96,6 @@ def _measure(base: Settings, workers: int) -> float:
         return asyncio.run(_place_all(settings, sandbox, workers))
 
 
-async def _pg_database(admin: str, name: str, create: bool) -> bool:
-    plain = "postgresql://" + admin.partition("://")[2]
-    try:
-        conn = await asyncpg.connect(plain, timeout=3)
-    except (OSError, asyncpg.PostgresError):
-        return False
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return True
-
-
 async def _vendor_calls(sandbox: str, concurrency: int) -> float:
     recipient = Recipient(name="A", country_code="US", address1="1 St", town_or_city="Austin",
                           state_or_county="TX", postal_or_zip_code="78701", email="a@b.co")
@@ -147,17 +131,12 @@ def run() -> dict[str, Any]:
                    sqlite_posting_s=round(POSTED[-1], 2))
     if os.environ.get("BENCH_SQLITE_ONLY"):
         return figures
-    admin = os.environ.get("TEST_DATABASE_URL") or PG_DEFAULT
-    name = f"easel_bench_{os.getpid()}"
     for workers in (1, 2):
-        if not asyncio.run(_pg_database(admin, name, create=True)):
-            figures["postgresql"] = "skipped: no server answers"
-            return figures
-        url = admin.rsplit("/", 1)[0] + "/" + name
-        try:
+        with scratch_postgresql() as url:
+            if url is None:
+                figures["postgresql"] = "skipped: no server answers"
+                return figures
             seconds = _measure(replace(base, database_url=url), workers)
-        finally:
-            asyncio.run(_pg_database(admin, name, create=False))
         figures[f"postgresql_{workers}_workers_s"] = round(seconds, 2)
         figures[f"postgresql_{workers}_workers_orders_per_s"] = round(ORDERS / seconds, 1)
     figures["postgresql_speedup_2_over_1"] = round(

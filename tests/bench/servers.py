@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def free_port() -> int:
@@ -87,3 +89,30 @@ def requests_per_second(base: str, make: Callable[[], tuple[str, str, dict[str, 
         return done / (time.perf_counter() - started)
 
     return asyncio.run(main())
+
+
+@contextmanager
+def scratch_postgresql() -> Iterator[str | None]:
+    """A new, empty PostgreSQL database on the server at ``TEST_DATABASE_URL`` (or the local default),
+    dropped afterwards; yields its URL, or None when no server answers."""
+    admin = "postgresql://" + (os.environ.get("TEST_DATABASE_URL") or PG_DEFAULT).partition("://")[2]
+    name = f"easel_bench_{os.getpid()}_{int(time.time() * 1000) % 10**6}"
+
+    async def run(sql: str) -> bool:
+        try:
+            conn = await asyncpg.connect(admin, timeout=3)
+        except (OSError, asyncpg.PostgresError):
+            return False
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+        return True
+
+    if not asyncio.run(run(f'CREATE DATABASE "{name}"')):
+        yield None
+        return
+    try:
+        yield admin.rsplit("/", 1)[0] + "/" + name
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -1,0 +1,92 @@
+"""Callbacks as Pwinty sends them: POSTed to the one callback URL, retried until a 200, faulted on demand.
+
+Each status or shipment change queues one payload. The fault injector decides its fate first (dropped,
+duplicated or held back behind the next one); then it goes out on the next tick and, until the receiver
+answers 200, again after `callback_retry_base` seconds, doubling each time (at most six hours apart), up to
+`callback_max_attempts` tries. Nothing is sent while there is no HTTP client or no callback URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from easel.sandboxes.clock import SandboxClock
+from easel.sandboxes.faults import FaultInjector
+from easel.sandboxes.pwinty.settings import PwintySandboxSettings
+from easel.sandboxes.pwinty.views import ts
+
+
+@dataclass
+class _Delivery:
+    payload: dict[str, Any]
+    next_at: datetime
+    attempts: int = 0
+
+
+class CallbackSender:
+    """Queues the callbacks of order changes and sends those due; the sandbox's tick drives it."""
+
+    def __init__(self, settings: PwintySandboxSettings, clock: SandboxClock, faults: FaultInjector) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.faults = faults
+        self.url = settings.callback_url
+        self.client: httpx.AsyncClient | None = None
+        """The one given to `create_app`, or the sandbox's own while it is `running()`; None sends nothing."""
+        self.deliveries: list[dict[str, Any]] = []
+        self._fresh: list[dict[str, Any]] = []
+        self._pending: list[_Delivery] = []
+
+    def queue(self, payload: dict[str, Any]) -> None:
+        """A callback to send from the next tick on."""
+        self._fresh.append(payload)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending) + len(self._fresh)
+
+    def drop_pending(self) -> None:
+        """Give up the callbacks already being tried (those not yet through the fault injector stay)."""
+        self._pending.clear()
+
+    async def send_due(self, now: datetime) -> None:
+        """Pass the fresh callbacks through the fault injector, then try every one due by `now`."""
+        fresh, self._fresh = self._fresh, []
+        self._pending.extend(_Delivery(p, now) for p in self.faults.outbound(fresh))
+        due = [d for d in self._pending if d.next_at <= now]
+        for delivery in due:
+            await self._deliver(delivery)
+
+    async def _deliver(self, delivery: _Delivery) -> None:
+        if self.client is None or self.url is None:
+            return
+        delivery.attempts += 1
+        status: int | None = None
+        error: str | None = None
+        try:
+            response = await self.client.post(self.url, json=delivery.payload)
+            status = response.status_code
+        except httpx.HTTPError as err:
+            error = repr(err)
+        now = self.clock.now()
+        self.deliveries.append(
+            {
+                "at": ts(now, z=True),
+                "orderId": delivery.payload["orderId"],
+                "status": delivery.payload["status"],
+                "attempt": delivery.attempts,
+                "responseStatus": status,
+                "error": error,
+                "payload": delivery.payload,
+            }
+        )
+        del self.deliveries[:-1000]
+        if status == 200 or delivery.attempts >= self.settings.callback_max_attempts:
+            self._pending.remove(delivery)
+        else:
+            gap = self.settings.callback_retry_base * 2 ** (delivery.attempts - 1)
+            delivery.next_at = now + timedelta(seconds=min(gap, 6 * 3600))
