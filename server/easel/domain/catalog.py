@@ -52,7 +52,7 @@ class Artwork:
     def sizes(self, tables: OptionTables) -> list[str]:
         """Size codes this artwork's resolution allows, smallest first."""
         limit = self.max_long_edge(tables.min_dpi)
-        return [s.code for s in sorted(tables.sizes, key=lambda s: s.long_edge) if s.long_edge <= limit]
+        return [s.code for s in tables.sizes_by_edge if s.long_edge <= limit]
 
 
 class ArtworkError(ValueError):

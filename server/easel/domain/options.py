@@ -107,14 +107,35 @@ class OptionTables(_Frozen):
     def size_by_code(self) -> dict[str, Size]:
         return {s.code: s for s in self.sizes}
 
-    def styles_for(self, substrate: str) -> list[Style]:
-        return [s for s in self.styles if s.substrate == substrate]
+    # The lookups below sit on the hot path of every configuration resolved (tens of thousands a second),
+    # so each is computed once per table; the tuples are shared and immutable.
 
-    def frames_for(self, style: str) -> list[Frame]:
-        return [f for f in self.frames if style in f.styles]
+    @cached_property
+    def sizes_by_edge(self) -> tuple[Size, ...]:
+        """Sizes, smallest long edge first."""
+        return tuple(sorted(self.sizes, key=lambda s: s.long_edge))
 
-    def mattes_for(self, style: str) -> list[Matte]:
-        return [m for m in self.mattes if style in m.styles]
+    @cached_property
+    def _styles_by_substrate(self) -> dict[str, tuple[Style, ...]]:
+        substrates = {s.substrate for s in self.styles}
+        return {code: tuple(s for s in self.styles if s.substrate == code) for code in substrates}
+
+    @cached_property
+    def _frames_by_style(self) -> dict[str, tuple[Frame, ...]]:
+        return {s.code: tuple(f for f in self.frames if s.code in f.styles) for s in self.styles}
+
+    @cached_property
+    def _mattes_by_style(self) -> dict[str, tuple[Matte, ...]]:
+        return {s.code: tuple(m for m in self.mattes if s.code in m.styles) for s in self.styles}
+
+    def styles_for(self, substrate: str) -> tuple[Style, ...]:
+        return self._styles_by_substrate.get(substrate, ())
+
+    def frames_for(self, style: str) -> tuple[Frame, ...]:
+        return self._frames_by_style.get(style, ())
+
+    def mattes_for(self, style: str) -> tuple[Matte, ...]:
+        return self._mattes_by_style.get(style, ())
 
     @model_validator(mode="after")
     def _consistent(self) -> OptionTables:
