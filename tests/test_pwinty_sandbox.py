@@ -468,6 +468,8 @@ async def test_control_orders_counts_per_merchant_order_id(pw: Harness) -> None:
     await pw.order(merchant_order_id="once")
     counts = (await pw.client.get("/_control/orders")).json()["countsByMerchantOrderId"]
     assert counts == {"dup": 2, "once": 1}
+    summary = (await pw.client.get("/_control/orders", params={"summary": 1})).json()
+    assert summary == {"total": 3, "countsByStatus": {"NotYetSubmitted": 3}}
 
 
 async def test_clock_endpoint_advances_and_changes_speed(pw: Harness) -> None:

@@ -1,7 +1,7 @@
 """Fulfilment throughput: 1,000 orders from ``POST /orders`` to "Submitted" at the Pwinty sandbox.
 
-The sandbox is served over real HTTP (uvicorn, in this process); the workers are ``easel worker``
-processes; orders are placed through the signed order API in-process while the workers run. Figures:
+The sandbox is served over real HTTP by its own uvicorn process (as a vendor is its own service); the
+workers are ``easel worker`` processes; orders are placed through the signed order API in-process while the workers run. Figures:
 seconds and orders per second on SQLite with one worker, and on PostgreSQL with one and with two
 workers (and the speed-up), the PostgreSQL part only when a server answers at ``TEST_DATABASE_URL``
 (default ``postgresql://postgres@127.0.0.1:5432/test``). ``sqlite_posting_s`` is how long placing the
@@ -37,8 +37,8 @@ from easel.storage import migrate
 from easel.storage.engine import create_engine
 from easel.vendors.pwinty import PrintItem, PwintyAdapter, Recipient
 
-from ..dispatch_helpers import api_client, place, pwinty_sandbox, styled_skus, write_accounts
-from .servers import scratch_postgresql
+from ..dispatch_helpers import api_client, place, styled_skus, write_accounts
+from .servers import scratch_postgresql, uvicorn_process
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000"))
 POSTED: list[float] = []
@@ -72,12 +72,12 @@ async def _place_all(settings: Settings, sandbox: str, workers: int) -> float:
                 await place(client, skus)
             POSTED.append(time.perf_counter() - start)
             while True:
-                found = (await http.get(f"{sandbox}/_control/orders")).json()["orders"]
-                if sum(1 for o in found if o["status"] == "Submitted") >= ORDERS:
+                summary = (await http.get(f"{sandbox}/_control/orders", params={"summary": 1})).json()
+                if summary["countsByStatus"].get("Submitted", 0) >= ORDERS:
                     return time.perf_counter() - start
                 if time.perf_counter() - start > 600:
-                    raise RuntimeError(f"only {len(found)} orders reached the sandbox in 10 minutes")
-                await asyncio.sleep(0.25)  # the listing is costly for the sandbox: look rarely
+                    raise RuntimeError(f"only {summary['total']} orders reached the sandbox in 10 minutes")
+                await asyncio.sleep(0.25)
     finally:
         for process in processes:
             process.terminate()
@@ -87,7 +87,7 @@ async def _place_all(settings: Settings, sandbox: str, workers: int) -> float:
 
 
 def _measure(base: Settings, workers: int) -> float:
-    with tempfile.TemporaryDirectory() as folder, pwinty_sandbox(tick_seconds=1.0) as sandbox:
+    with tempfile.TemporaryDirectory() as folder, uvicorn_process("tests.bench.pwinty_app:create") as sandbox:
         settings = replace(base, data_dir=Path(folder), vendor_accounts=write_accounts(Path(folder), sandbox),
                            rate_limit=10**7)
         if not settings.database_url:
@@ -118,7 +118,7 @@ async def _vendor_calls(sandbox: str, concurrency: int) -> float:
 
 
 def _vendor_calls_only() -> float:
-    with pwinty_sandbox(tick_seconds=1.0) as sandbox:
+    with uvicorn_process("tests.bench.pwinty_app:create") as sandbox:
         return asyncio.run(_vendor_calls(sandbox, Settings().worker_concurrency))
 
 

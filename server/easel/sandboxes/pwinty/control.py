@@ -2,7 +2,8 @@
 injector's endpoints are their own).
 
 Control (no authentication; never expose a sandbox publicly): `GET/POST /_control/clock`,
-`GET/POST/DELETE /_control/faults`, `GET /_control/orders` (orders and counts per merchantOrderId),
+`GET/POST/DELETE /_control/faults`, `GET /_control/orders` (orders and counts per merchantOrderId;
+`?summary=1`: only how many orders are in each status, for pollers that need no more),
 `GET/POST /_control/callbacks` (callback URL and delivery log), `POST /_control/tick` (progress orders and
 send due callbacks now).
 """
@@ -24,6 +25,8 @@ class Control:
 
     async def orders(self, request: Request) -> Response:
         orders = self.sandbox.orders.values()
+        if request.query_params.get("summary"):
+            return JSONResponse({"total": len(orders), "countsByStatus": dict(Counter(o.status for o in orders))})
         counts = Counter(o.fields["merchantOrderId"] for o in orders if o.fields["merchantOrderId"])
         rows = [
             {
