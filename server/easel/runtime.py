@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
+import redis.asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .api.rate_limit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter
+from .api.rate_limit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from .dispatch.build import build_dispatch
 from .dispatch.service import Dispatch
 from .domain.options import OptionTables, load_option_tables
@@ -20,7 +21,7 @@ from .secret_box import SecretBox, load_secret_box
 from .services.merchant_directory import MerchantDirectory
 from .services.orders import Orders
 from .services.products import Products
-from .settings import Settings
+from .settings import Settings, SettingsError
 from .storage.engine import create_engine
 
 
@@ -48,11 +49,7 @@ class Runtime:
         http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False,
                                  headers={"User-Agent": "easel"})
         products = Products(engine, tables, prices)
-        limiter: RateLimiter = (
-            DatabaseRateLimiter(engine, settings.rate_limit, settings.rate_window)
-            if settings.rate_limit_store == "database"
-            else MemoryRateLimiter(settings.rate_limit, settings.rate_window)
-        )
+        limiter = _rate_limiter(settings, engine)
         dispatch = build_dispatch(settings, engine, secrets, tables, http)
         orders = Orders(engine, products, routable=dispatch.routable, on_created=dispatch.on_created)
         return cls(settings, engine, tables, prices, secrets, products, http, MerchantDirectory(engine, secrets),
@@ -60,4 +57,18 @@ class Runtime:
 
     async def close(self) -> None:
         await self.http.aclose()
+        if isinstance(self.rate_limiter, RedisRateLimiter):
+            await self.rate_limiter.close()
         await self.engine.dispose()
+
+
+def _rate_limiter(settings: Settings, engine: AsyncEngine) -> RateLimiter:
+    if settings.rate_limit_store == "database":
+        return DatabaseRateLimiter(engine, settings.rate_limit, settings.rate_window)
+    if settings.rate_limit_store == "redis":
+        try:
+            client = redis.asyncio.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        except ValueError as err:
+            raise SettingsError(f"EASEL_REDIS_URL is not a Redis URL: {err}") from None
+        return RedisRateLimiter(client, settings.rate_limit, settings.rate_window)
+    return MemoryRateLimiter(settings.rate_limit, settings.rate_window)

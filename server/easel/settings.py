@@ -44,9 +44,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EASEL_RATE_WINDOW", "rate_window", int, 86_400,
             "Length of a rate-limit window in seconds (the document resets limits every 24 hours)."),
     Setting("EASEL_RATE_LIMIT_STORE", "rate_limit_store", str, "memory",
-            "Where rate-limit counters live: `memory` (one process) or `database` (shared by every process "
-            "on the same database; `easel serve --workers N` uses it automatically).",
-            choices=("memory", "database")),
+            "Where rate-limit counters live: `memory` (one process), `database` (shared by every process "
+            "on the same database; `easel serve --workers N` uses it automatically) or `redis` (shared by "
+            "every process using `EASEL_REDIS_URL`).",
+            choices=("memory", "database", "redis")),
+    Setting("EASEL_REDIS_URL", "redis_url", str, "redis://127.0.0.1:6379/0",
+            "Redis for `EASEL_RATE_LIMIT_STORE=redis` (e.g. `redis://host:6379/0`, `rediss://…` for TLS)."),
     Setting("EASEL_LOG_LEVEL", "log_level", str, "info", "Logging level: debug, info, warning or error.",
             choices=("debug", "info", "warning", "error")),
     # --- fulfilment ---
@@ -93,6 +96,7 @@ class Settings:
     rate_limit: int = 200
     rate_window: int = 86_400
     rate_limit_store: str = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
     log_level: str = "info"
     public_url: str = ""
     worker: bool = True

@@ -1,22 +1,28 @@
 """Rate limits per merchant and per action (GET, POST, PUT, DELETE), in fixed windows.
 
-``memory`` counts in this process (one server); ``database`` counts in the ``rate_counters`` table, so
-every process on the same database shares one budget. Both report the limit and what remains, which the
-order API returns on every response as ``X-Rate-Limit`` and ``X-Rate-Limit-Remaining``.
+``memory`` counts in this process (one server); ``database`` counts in the ``rate_counters`` table and
+``redis`` in a Redis key per merchant, action and window, so every process sharing them shares one
+budget. Each reports the limit and what remains, which the order API returns on every response as
+``X-Rate-Limit`` and ``X-Rate-Limit-Remaining``.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import redis.asyncio
+import redis.exceptions
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..storage.tables import rate_counters
+
+log = logging.getLogger("easel.api")
 
 
 @dataclass(frozen=True)
@@ -55,13 +61,14 @@ class MemoryRateLimiter:
 
 
 class DatabaseRateLimiter:
-    def __init__(self, engine: AsyncEngine, limit: int, window: int):
+    def __init__(self, engine: AsyncEngine, limit: int, window: int, clock: Callable[[], float] = time.time):
         self.engine = engine
         self.limit = limit
         self.window = window
+        self._clock = clock
 
     async def hit(self, key: str) -> RateState:
-        now = int(time.time())
+        now = int(self._clock())
         start = now - now % self.window
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(rate_counters).values(key=key, window_start=start, count=1)
@@ -75,3 +82,34 @@ class DatabaseRateLimiter:
                 await conn.execute(delete(rate_counters).where(rate_counters.c.key == key,
                                                                rate_counters.c.window_start < start))
         return RateState(self.limit, self.limit - count, start + self.window - now)
+
+
+class RedisRateLimiter:
+    """Counts in Redis: one key per merchant, action and window, incremented and given its expiry (a
+    minute after the window's end) in one transaction. If Redis cannot be reached the request is let through and a
+    warning logged: an outage of the counter must not stop merchants from placing orders."""
+
+    def __init__(self, client: redis.asyncio.Redis, limit: int, window: int,
+                 clock: Callable[[], float] = time.time, prefix: str = "easel:rate:"):
+        self.client = client
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self.prefix = prefix
+
+    async def hit(self, key: str) -> RateState:
+        now = int(self._clock())
+        start = now - now % self.window
+        name = f"{self.prefix}{key}:{start}"
+        try:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.incr(name)
+                pipe.expire(name, start + self.window - now + 60)  # relative: Redis's clock may differ
+                count, _ = await pipe.execute()
+        except (redis.exceptions.RedisError, OSError) as err:
+            log.warning("rate limit not counted (Redis: %s); request let through", err)
+            return RateState(self.limit, self.limit, start + self.window - now)
+        return RateState(self.limit, self.limit - int(count), start + self.window - now)
+
+    async def close(self) -> None:
+        await self.client.aclose()
