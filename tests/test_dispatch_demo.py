@@ -42,8 +42,7 @@ def test_a_demo_order_reaches_in_transit_with_tracking_within_a_minute(tmp_path:
             assert time.monotonic() < deadline, "the demo did not start"
             time.sleep(0.2)
         with Image2ArtClient(base, DEMO_USERNAME, DEMO_SECRET) as client:
-            catalog = client._send(__import__("easel.client", fromlist=["_Call"])._Call(
-                "GET", "catalog", {"start": 0, "rows": 5}))
+            catalog = client.catalog(start=0, rows=5)
             configurations = [c for a in catalog["artworks"] for c in a["configurations"]]
             canvas = next(c["sku"] for c in configurations if c["configuration"]["style"] == "CG"
                           and c["configuration"]["size"] == "S")

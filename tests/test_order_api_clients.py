@@ -115,3 +115,14 @@ async def test_the_python_client(demo_runtime: Runtime, settings: Settings) -> N
         order = client.get_order(created["order"]["id"])
         assert order["total_items"] == 2
         assert client.list_orders()["orders"][0]["id"] == order["id"]
+        assert client.order_events(order["id"])["events"][0]["type"] == "order.accepted"
+        # easel's additions: sell from the catalogue, lock a price with a quote.
+        first = client.catalog(rows=1)["artworks"][0]["configurations"][0]
+        assert client.product(first["sku"])["product"]["price"] == first["price"]
+        quote = client.create_quote({"items": [{"sku": first["sku"], "quantity": 1}], "country": "US"})["quote"]
+        quoted = client.create_order({"customer": {**address, "email": "a@b.co", "phone": "555-0100"},
+                                      "shipping": address, "items": [{"sku": first["sku"], "quantity": 1}],
+                                      "quote_id": quote["id"]})
+        assert client.get_order(quoted["order"]["id"])["total_price"] == quote["total_price"]
+        with pytest.raises(ValueError, match="16 lowercase hex"):
+            client.product("../orders")

@@ -14,6 +14,7 @@ API errors raise :class:`Image2ArtError`; transport failures are httpx's own exc
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -176,6 +177,24 @@ def _ping() -> _Call:
     return _Call("GET", "ping", {})
 
 
+def _order_events(order_id: int) -> _Call:
+    return _Call("GET", f"orders/{int(order_id)}/events", {})
+
+
+def _catalog(start: int, rows: int) -> _Call:
+    return _Call("GET", "catalog", {"start": start, "rows": rows})
+
+
+def _product(sku: str) -> _Call:
+    if not re.fullmatch(r"[0-9a-f]{16}", sku):
+        raise ValueError(f"a sku is 16 lowercase hex characters, not {sku[:40]!r}")
+    return _Call("GET", f"products/{sku}", {})
+
+
+def _create_quote(quote: Mapping[str, Any]) -> _Call:
+    return _Call("POST", "quotes", quote)
+
+
 class Image2ArtClient:
     """A blocking client; pass ``http`` to share an ``httpx.Client`` (it is then not closed here)."""
 
@@ -216,6 +235,25 @@ class Image2ArtClient:
     def ping(self) -> dict[str, Any]:
         """``GET /ping``: ``{"pong": "ping", "user": {..}}`` when the credentials are good."""
         return self._send(_ping())
+
+    # easel's additions to the document's API (an Image2ART server may not have them)
+
+    def order_events(self, order_id: int) -> dict[str, Any]:
+        """``GET /orders/:id/events``: every status event of the order, oldest first."""
+        return self._send(_order_events(order_id))
+
+    def catalog(self, start: int = 0, rows: int = 10) -> dict[str, Any]:
+        """``GET /catalog``: artworks with their standard configurations (sku, gp_sku, price)."""
+        return self._send(_catalog(start, rows))
+
+    def product(self, sku: str) -> dict[str, Any]:
+        """``GET /products/:sku``: the artwork, configuration, sizes and price a sku stands for."""
+        return self._send(_product(sku))
+
+    def create_quote(self, quote: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /quotes`` (items, destination): prices, shipping and a ``quote_id`` that
+        ``create_order`` may cite to lock them."""
+        return self._send(_create_quote(quote))
 
     def close(self) -> None:
         if self._owns_http:
@@ -271,6 +309,25 @@ class AsyncImage2ArtClient:
     async def ping(self) -> dict[str, Any]:
         """``GET /ping``."""
         return await self._send(_ping())
+
+    # easel's additions to the document's API (an Image2ART server may not have them)
+
+    async def order_events(self, order_id: int) -> dict[str, Any]:
+        """``GET /orders/:id/events``: every status event of the order, oldest first."""
+        return await self._send(_order_events(order_id))
+
+    async def catalog(self, start: int = 0, rows: int = 10) -> dict[str, Any]:
+        """``GET /catalog``: artworks with their standard configurations (sku, gp_sku, price)."""
+        return await self._send(_catalog(start, rows))
+
+    async def product(self, sku: str) -> dict[str, Any]:
+        """``GET /products/:sku``: the artwork, configuration, sizes and price a sku stands for."""
+        return await self._send(_product(sku))
+
+    async def create_quote(self, quote: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /quotes`` (items, destination): prices, shipping and a ``quote_id`` that
+        ``create_order`` may cite to lock them."""
+        return await self._send(_create_quote(quote))
 
     async def aclose(self) -> None:
         if self._owns_http:

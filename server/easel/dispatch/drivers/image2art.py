@@ -1,10 +1,11 @@
-"""An upstream Image2ART service as a fulfilment driver, through easel's own signed client.
+"""An upstream Image2ART service as a fulfilment driver, through the Image2ART vendor adapter.
 
-easel places the part upstream as an order whose ``external_order_number`` is the part's reference. The
-Image2ART API answers a repeat of the same order with the first one, so placing it again after a crash
-cannot create a second order: the "look before creating" of exactly-once is the upstream's idempotency.
-Status and tracking come from ``GET /orders/:id`` (polling), and from the upstream's status callbacks
-when it is an easel: signed with our API secret there (checked), they only name the order to re-read.
+easel places the part upstream as an order whose ``external_order_number`` is the part's reference.
+A retry after a crash looks the order up by that number before placing it again (an easel upstream
+would answer a repeat with the first order anyway; the document does not promise that of every
+Image2ART server). Status and tracking come from ``GET /orders/:id`` (polling), and from the
+upstream's status callbacks when it is an easel: signed with our API secret there (checked), they
+only name the order to re-read.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ...client import AsyncImage2ArtClient, Image2ArtError
+from ...domain.orders import OrderRequest, OrderStatus
 from ...storage.orders import StoredOrder
-from ...vendors.errors import VendorError, VendorProtocolError, VendorRejected, VendorUnavailable
+from ...vendors.base import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy
+from ...vendors.errors import VendorRejected
+from ...vendors.image2art import Image2ArtAdapter, UpstreamOrder
 from ...vendors.routing import VendorAccount
 from ..parts import Part
 from ..status import Progress
@@ -27,20 +30,14 @@ from .base import RecordStep, Snapshot, Tracking
 VENDOR = "image2art"
 # The document's public test account, which easel's demo (and its built-in sandbox) also knows.
 SANDBOX_CREDENTIALS = {"username": "testing", "secret": "$2y$08$tEwCIc9DxDNKRvzHhfRRlOHxDbu.MyIk5EnzEmZVEJ/GeuHXa.tki"}
-PROGRESS = {"Pending": Progress.SENDING, "Processing": Progress.SENDING, "On Hold": Progress.SENDING,
-            "In Production": Progress.IN_PRODUCTION, "In Transit": Progress.SHIPPED, "Delivered": Progress.DELIVERED}
+PROGRESS = {OrderStatus.PENDING: Progress.SENDING, OrderStatus.PROCESSING: Progress.SENDING,
+            OrderStatus.ON_HOLD: Progress.SENDING, OrderStatus.IN_PRODUCTION: Progress.IN_PRODUCTION,
+            OrderStatus.IN_TRANSIT: Progress.SHIPPED, OrderStatus.DELIVERED: Progress.DELIVERED}
 _ADDRESS = ("name", "company", "address", "address2", "city", "state", "zip", "country")
 
 
-def _error(call: str, err: Exception) -> VendorError:
-    if isinstance(err, Image2ArtError):
-        if err.status >= 500 or err.status == 429:
-            return VendorUnavailable(VENDOR, call, str(err), status=err.status)
-        return VendorRejected(VENDOR, call, str(err), status=err.status)
-    return VendorUnavailable(VENDOR, call, f"{type(err).__name__}: {err}")
-
-
-def order_body(part: Part, order: StoredOrder, sandbox: bool) -> dict[str, Any]:
+def order_request(part: Part, order: StoredOrder, sandbox: bool) -> OrderRequest:
+    """The upstream order for a part: the merchant order's addresses and the part's items."""
     items: list[dict[str, Any]] = []
     for line in part.items:
         item: dict[str, Any] = {"sku": line["sku"], "quantity": int(line["copies"])}
@@ -50,60 +47,53 @@ def order_body(part: Part, order: StoredOrder, sandbox: bool) -> dict[str, Any]:
     customer = {k: order.customer.get(k, "") for k in (*_ADDRESS, "email", "phone")}
     shipping = {k: order.shipping.get(k, "") for k in _ADDRESS}
     shipping["method"] = order.shipping_method
-    body: dict[str, Any] = {"external_order_number": part.reference, "customer": customer, "shipping": shipping,
-                            "items": items}
-    if sandbox:
-        body["is_test"] = True
-    return body
+    return OrderRequest.model_validate({"customer": customer, "shipping": shipping, "items": items,
+                                       "is_test": True if sandbox else None})
 
 
-def snapshot(found: dict[str, Any]) -> Snapshot:
-    status = str(found.get("status", ""))
-    tracking = tuple(Tracking(str(t.get("number", "")), str(t.get("method", "")), str(t.get("url", "")))
-                     for t in (found.get("shipping") or {}).get("tracking") or [] if t.get("number"))
-    if status == "Cancelled":
-        return Snapshot(Progress.SENDING, status, cancelled=True, final=True)
-    if status not in PROGRESS:
-        raise VendorProtocolError(VENDOR, "get_order", f"unknown order status {status!r}")
-    return Snapshot(PROGRESS[status], status, tracking=tracking, final=status == "Delivered")
+def snapshot(found: UpstreamOrder) -> Snapshot:
+    tracking = tuple(Tracking(t.number, t.method or "", t.url or "") for t in found.tracking)
+    if found.status == OrderStatus.CANCELLED:
+        return Snapshot(Progress.SENDING, found.status.value, cancelled=True, final=True)
+    return Snapshot(PROGRESS[found.status], found.status.value, tracking=tracking,
+                    final=found.status == OrderStatus.DELIVERED)
 
 
 class Image2ArtDriver:
     vendor: ClassVar[str] = VENDOR
-    live_hosts: ClassVar[frozenset[str]] = frozenset()
+    live_hosts: ClassVar[frozenset[str]] = Image2ArtAdapter.live_hosts
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 retry: RetryPolicy = DEFAULT_RETRY) -> None:
         self.http = http
+        self.timeout = timeout
+        self.retry = retry
 
     def builtin_sandbox(self, public_url: str) -> VendorAccount:
         return VendorAccount(VENDOR, "sandbox", f"{public_url.rstrip('/')}/sandbox/image2art",
                              SANDBOX_CREDENTIALS)
 
-    def client(self, account: VendorAccount) -> AsyncImage2ArtClient:
-        return AsyncImage2ArtClient(account.base_url, account.credentials.get("username", ""),
-                                    account.credentials.get("secret", ""), http=self.http)
+    def adapter(self, account: VendorAccount) -> Image2ArtAdapter:
+        return Image2ArtAdapter(self.http, username=account.credentials.get("username", ""),
+                                secret=account.credentials.get("secret", ""), base_url=account.base_url,
+                                sandbox=account.sandbox, timeout=self.timeout, retry=self.retry)
 
     async def submit(self, account: VendorAccount, part: Part, order: StoredOrder, record: RecordStep) -> Snapshot:
-        client = self.client(account)
+        adapter = self.adapter(account)
+        request = order_request(part, order, account.sandbox)
         if part.step == "planned":
             await record("creating", None)
-        try:
-            placed = await client.create_order(order_body(part, order, account.sandbox))
-            found = await client.get_order(int(placed["order"]["id"]))
-        except (Image2ArtError, httpx.HTTPError) as err:
-            raise _error("create_order", err) from err
-        except (KeyError, TypeError, ValueError) as err:
-            raise VendorProtocolError(VENDOR, "create_order", f"unexpected answer: {err}") from err
-        await record("submitted", str(found["id"]))
+            placed = await adapter.place_order(request, external_order_number=part.reference)
+            found = await adapter.get_order(placed.id)
+        else:  # an earlier attempt may have placed it: look before placing
+            found = await adapter.ensure_order(request, external_order_number=part.reference)
+        await record("submitted", str(found.id))
         return snapshot(found)
 
     async def refresh(self, account: VendorAccount, part: Part) -> Snapshot:
         if part.vendor_ref is None:
             return Snapshot(Progress.SENDING, "")
-        try:
-            return snapshot(await self.client(account).get_order(int(part.vendor_ref)))
-        except (Image2ArtError, httpx.HTTPError) as err:
-            raise _error("get_order", err) from err
+        return snapshot(await self.adapter(account).get_order(int(part.vendor_ref)))
 
     def verify_callback(self, account: VendorAccount, body: bytes, headers: Mapping[str, str]) -> None:
         """An easel upstream signs its events (Standard Webhooks) with our API secret there: check it."""
