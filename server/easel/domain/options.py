@@ -128,6 +128,26 @@ class OptionTables(_Frozen):
     def _mattes_by_style(self) -> dict[str, tuple[Matte, ...]]:
         return {s.code: tuple(m for m in self.mattes if s.code in m.styles) for s in self.styles}
 
+    @cached_property
+    def _codes(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        codes: dict[tuple[str, str], tuple[str, ...]] = {}
+        for substrate, styles in self._styles_by_substrate.items():
+            codes["styles", substrate] = tuple(s.code for s in styles)
+        for style, frames in self._frames_by_style.items():
+            codes["frames", style] = tuple(f.code for f in frames)
+        for style, mattes in self._mattes_by_style.items():
+            codes["mattes", style] = tuple(m.code for m in mattes)
+        return codes
+
+    def style_codes_for(self, substrate: str) -> tuple[str, ...]:
+        return self._codes.get(("styles", substrate), ())
+
+    def frame_codes_for(self, style: str) -> tuple[str, ...]:
+        return self._codes.get(("frames", style), ())
+
+    def matte_codes_for(self, style: str) -> tuple[str, ...]:
+        return self._codes.get(("mattes", style), ())
+
     def styles_for(self, substrate: str) -> tuple[Style, ...]:
         return self._styles_by_substrate.get(substrate, ())
 
