@@ -7,13 +7,18 @@ demo can run at `speed=600` (ten minutes per second). It only moves forward.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+import anyio
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+log = logging.getLogger("easel.sandboxes")
 
 
 class ClockChange(BaseModel):
@@ -93,3 +98,25 @@ class SandboxClock:
             if change.advance is not None:
                 self.advance(change.advance)
         return JSONResponse(self.snapshot())
+
+
+@asynccontextmanager
+async def ticking(tick: Callable[[], Awaitable[None]], every: float, name: str) -> AsyncIterator[None]:
+    """Run ``tick`` every ``every`` real seconds in the background while inside: how a sandbox moves its
+    orders on and sends what is due. A failing tick (a bad callback receiver, a locked database) is
+    logged and the next one runs as planned: it must not stop the sandbox."""
+
+    async def forever() -> None:
+        while True:
+            try:
+                await tick()
+            except Exception:
+                log.exception("%s tick failed", name)
+            await anyio.sleep(every)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(forever)
+        try:
+            yield
+        finally:
+            tg.cancel_scope.cancel()

@@ -26,15 +26,13 @@ from easel.demo.seed import seed_demo
 from easel.domain.merchants import Merchant
 from easel.domain.orders import OrderStatus
 from easel.runtime import Runtime
-from easel.sandboxes.clock import SandboxClock
+from easel.sandboxes.clock import SandboxClock, ticking
 from easel.sandboxes.faults import FaultSettings
 from easel.sandboxes.image2art import progress
 from easel.secret_box import new_key
 from easel.services.products import Product
 from easel.settings import Settings
 from easel.storage import migrate
-
-log = logging.getLogger("easel.sandboxes.image2art")
 
 
 def _makes_everything(merchant: Merchant, product: Product) -> str | None:
@@ -125,23 +123,14 @@ class Image2ArtSandbox:
         """Progress orders in the background while inside, and clean up on the way out. The runtime is
         still made on first use, so a host that never sends an order here pays nothing for it."""
         try:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(self._tick_forever)
-                try:
-                    yield
-                finally:
-                    tg.cancel_scope.cancel()
+            async with ticking(self._tick_if_started, self.settings.tick_seconds, "image2art sandbox"):
+                yield
         finally:
             await self.close()
 
-    async def _tick_forever(self) -> None:
-        while True:
-            try:
-                if self.runtime is not None:
-                    await self.tick()
-            except Exception:  # a locked database must not stop the sandbox
-                log.exception("image2art sandbox tick failed")
-            await anyio.sleep(self.settings.tick_seconds)
+    async def _tick_if_started(self) -> None:
+        if self.runtime is not None:  # no order has come yet: nothing to move, no runtime to make
+            await self.tick()
 
     # -- progress ---------------------------------------------------------------------------------
 

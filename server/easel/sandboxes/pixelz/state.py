@@ -11,7 +11,6 @@ plans production again. Image files are never fetched: the URL alone decides.
 from __future__ import annotations
 
 import itertools
-import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -23,13 +22,11 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
-from easel.sandboxes.clock import SandboxClock
+from easel.sandboxes.clock import SandboxClock, ticking
 from easel.sandboxes.faults import FaultInjector
 from easel.sandboxes.pixelz.files import file_name
 from easel.sandboxes.pixelz.settings import Account, PixelzSandboxSettings, TemplateSpec
 from easel.sandboxes.pixelz.webhooks import WebhookSender, build_webhook
-
-log = logging.getLogger("easel.sandboxes.pixelz")
 
 # The document's table; 70 is named as its JSON examples name it ("Production Finished").
 STATUS_NAMES: dict[int, str] = {
@@ -99,20 +96,8 @@ class PixelzSandbox:
                     httpx.AsyncClient(timeout=self.settings.callback_timeout)
                 )
                 stack.callback(setattr, self.webhooks, "client", None)
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(self._tick_forever)
-                try:
-                    yield
-                finally:
-                    tg.cancel_scope.cancel()
-
-    async def _tick_forever(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:  # a bad receiver must not stop the sandbox
-                log.exception("pixelz sandbox tick failed")
-            await anyio.sleep(self.settings.tick_seconds)
+            async with ticking(self.tick, self.settings.tick_seconds, "pixelz sandbox"):
+                yield
 
     async def tick(self) -> None:
         """Move images on to the clock's now, then send the webhooks that are due."""

@@ -5,7 +5,6 @@ then shipped with carrier and tracking, the order becoming Complete, one callbac
 from __future__ import annotations
 
 import itertools
-import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta
@@ -14,7 +13,7 @@ from typing import Any
 import anyio
 import httpx
 
-from easel.sandboxes.clock import SandboxClock
+from easel.sandboxes.clock import SandboxClock, ticking
 from easel.sandboxes.faults import FaultInjector
 from easel.sandboxes.pwinty.callbacks import CallbackSender
 from easel.sandboxes.pwinty.catalogue import TRACKING_URLS, carrier
@@ -23,8 +22,6 @@ from easel.sandboxes.pwinty.orders import Image, Order, Shipment, families
 from easel.sandboxes.pwinty.settings import PwintySandboxSettings
 from easel.sandboxes.pwinty.submission import submission
 from easel.sandboxes.pwinty.views import callback_payload
-
-log = logging.getLogger("easel.sandboxes.pwinty")
 
 
 class PwintySandbox:
@@ -73,23 +70,11 @@ class PwintySandbox:
                     httpx.AsyncClient(timeout=self.settings.callback_timeout)
                 )
             try:
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(self._tick_forever)
-                    try:
-                        yield
-                    finally:
-                        tg.cancel_scope.cancel()
+                async with ticking(self.tick, self.settings.tick_seconds, "pwinty sandbox"):
+                    yield
             finally:
                 if owned:
                     self.callbacks.client = None
-
-    async def _tick_forever(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:  # a bad receiver must not stop the sandbox
-                log.exception("pwinty sandbox tick failed")
-            await anyio.sleep(self.settings.tick_seconds)
 
     async def tick(self) -> None:
         """Progress orders to the clock's now, then send the callbacks that are due."""
