@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
@@ -77,9 +77,12 @@ async def test_the_database_store_is_one_budget_for_every_process(runtime: Runti
 @needs_redis
 async def test_the_redis_store_is_one_budget_for_every_process(redis_client: redis.asyncio.Redis) -> None:
     clock, prefix = Clock(), _prefix()
-    make: Callable[[], RedisRateLimiter] = lambda: RedisRateLimiter(  # noqa: E731
-        redis.asyncio.Redis.from_url(REDIS_URL), limit=3, window=60, clock=clock, prefix=prefix)
-    first, second = make(), make()
+
+    def process() -> RedisRateLimiter:  # a limiter with its own connection, as another process has
+        return RedisRateLimiter(redis.asyncio.Redis.from_url(REDIS_URL), limit=3, window=60, clock=clock,
+                                prefix=prefix)
+
+    first, second = process(), process()
     try:
         assert [(await first.hit("7:GET")).remaining, (await second.hit("7:GET")).remaining] == [2, 1]
         assert (await first.hit("7:GET")).remaining == 0

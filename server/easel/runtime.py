@@ -57,8 +57,7 @@ class Runtime:
 
     async def close(self) -> None:
         await self.http.aclose()
-        if isinstance(self.rate_limiter, RedisRateLimiter):
-            await self.rate_limiter.close()
+        await self.rate_limiter.close()
         await self.engine.dispose()
 
 

@@ -42,6 +42,9 @@ class RateState:
 class RateLimiter(Protocol):
     async def hit(self, key: str) -> RateState: ...
 
+    async def close(self) -> None:
+        """Let go of what the store holds open (a Redis connection pool); most hold nothing."""
+
 
 class MemoryRateLimiter:
     def __init__(self, limit: int, window: int, clock: Callable[[], float] = time.time):
@@ -58,6 +61,9 @@ class MemoryRateLimiter:
         count = self._counts.get((key, start), 0) + 1
         self._counts[(key, start)] = count
         return RateState(self.limit, self.limit - count, start + self.window - now)
+
+    async def close(self) -> None:
+        pass
 
 
 class DatabaseRateLimiter:
@@ -82,6 +88,9 @@ class DatabaseRateLimiter:
                 await conn.execute(delete(rate_counters).where(rate_counters.c.key == key,
                                                                rate_counters.c.window_start < start))
         return RateState(self.limit, self.limit - count, start + self.window - now)
+
+    async def close(self) -> None:
+        pass  # the engine is the runtime's to dispose of
 
 
 class RedisRateLimiter:

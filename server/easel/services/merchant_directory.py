@@ -7,7 +7,6 @@ Unknown usernames are cached too, so a flood of bad usernames cannot turn into a
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ..domain.merchants import Merchant
 from ..secret_box import SecretBox
 from ..storage import merchants as merchant_store
+from ..ttl_cache import MISSING, TtlCache
 
 
 @dataclass(frozen=True)
@@ -27,25 +27,19 @@ class MerchantDirectory:
     def __init__(self, engine: AsyncEngine, secrets: SecretBox, ttl: float = 5.0, max_entries: int = 10_000):
         self.engine = engine
         self.secrets = secrets
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._by_username: dict[str, tuple[float, MerchantCredentials | None]] = {}
+        self._by_username: TtlCache[str, MerchantCredentials | None] = TtlCache(ttl, max_entries)
 
     async def by_username(self, username: str) -> MerchantCredentials | None:
-        now = time.monotonic()
         cached = self._by_username.get(username)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        if cached is not MISSING:
+            return cached
         async with self.engine.connect() as conn:
             merchant = await merchant_store.merchant_by_username(conn, username)
             secret = None
             if merchant is not None:
                 secret = self.secrets.decrypt(await merchant_store.encrypted_secret(conn, merchant.id))
         found = MerchantCredentials(merchant, secret) if merchant and secret is not None else None
-        if len(self._by_username) >= self.max_entries:
-            self._by_username.clear()
-        self._by_username[username] = (now + self.ttl, found)
-        return found
+        return self._by_username.put(username, found)
 
     def forget(self, username: str) -> None:
-        self._by_username.pop(username, None)
+        self._by_username.pop(username)

@@ -60,13 +60,6 @@ class Products:
             raise UnknownArtwork(code)
         return found
 
-    async def price_and_register(self, merchant: Merchant, code: str, choices: Mapping[str, object]) -> Product:
-        """Price choices for an artwork by code and remember the sku for later lookups."""
-        product = self.price(merchant, await self.artwork(code), choices)
-        async with self.engine.begin() as conn:
-            await catalog_store.register_configurations(conn, [product.resolved])
-        return product
-
     async def by_sku(self, merchant: Merchant, sku: str) -> Product:
         """What a sku is, priced for this merchant; UnknownSku if easel never priced it."""
         async with self.engine.connect() as conn:

@@ -24,6 +24,7 @@ from ..runtime import Runtime
 from ..services.products import Product
 from ..storage import catalog as catalog_store
 from ..storage import merchants as merchant_store
+from ..ttl_cache import MISSING, TtlCache
 from ..web.state import runtime_of
 from ..web.templates import resource_dir
 from .assets import WidgetAssets
@@ -49,54 +50,42 @@ class WidgetState:
         self.writes = RateLimiter(Limit(per_second=2, burst=40), clock=clock)
         self.key_reads = RateLimiter(Limit(per_second=500, burst=3000), clock=clock)
         self.key_writes = RateLimiter(Limit(per_second=50, burst=500), clock=clock)
-        self._merchants: dict[str, tuple[float, Merchant | None]] = {}
-        self._secrets: dict[int, tuple[float, str]] = {}
+        self._merchants: TtlCache[str, Merchant | None] = TtlCache(MERCHANT_TTL, 10_000, clock)
+        self._secrets: TtlCache[int, str] = TtlCache(MERCHANT_TTL, 10_000, clock)
+        self._artworks: TtlCache[str, Artwork] = TtlCache(MERCHANT_TTL, 5_000, clock)
         self._tables_json: dict[str, Any] | None = None
-        self._artworks: dict[str, tuple[float, Artwork]] = {}
         self._registered: set[str] = set()
 
     async def merchant(self, api_key: str) -> Merchant | None:
         """The merchant of a widget key (``None`` if unknown or revoked), at most a few seconds stale."""
         if not _KEY.match(api_key):
             return None
-        now = self.clock()
         cached = self._merchants.get(api_key)
-        if cached and cached[0] > now:
-            return cached[1]
+        if cached is not MISSING:
+            return cached
         async with self.runtime.engine.connect() as conn:
-            found = await merchant_store.merchant_by_api_key(conn, api_key)
-        if len(self._merchants) > 10_000:
-            self._merchants.clear()
-        self._merchants[api_key] = (now + MERCHANT_TTL, found)
-        return found
+            return self._merchants.put(api_key, await merchant_store.merchant_by_api_key(conn, api_key))
 
     async def secret(self, merchant: Merchant) -> str:
         """The merchant's API secret (the HMAC key of cart signatures and customer tokens)."""
-        now = self.clock()
         cached = self._secrets.get(merchant.id)
-        if cached and cached[0] > now:
-            return cached[1]
+        if cached is not MISSING:
+            return cached
         async with self.runtime.engine.connect() as conn:
             encrypted = await merchant_store.encrypted_secret(conn, merchant.id)
-        secret = self.runtime.secrets.decrypt(encrypted)
-        self._secrets[merchant.id] = (now + MERCHANT_TTL, secret)
-        return secret
+        return self._secrets.put(merchant.id, self.runtime.secrets.decrypt(encrypted))
 
     async def artwork(self, code: str) -> Artwork:
         """An artwork by code (``UnknownArtwork`` if none), at most a few seconds stale."""
-        now = self.clock()
         cached = self._artworks.get(code)
-        if cached and cached[0] > now:
-            return cached[1]
-        found = await self.runtime.products.artwork(code)
-        if len(self._artworks) > 5_000:
-            self._artworks.clear()
-        self._artworks[code] = (now + MERCHANT_TTL, found)
-        return found
+        if cached is not MISSING:
+            return cached
+        return self._artworks.put(code, await self.runtime.products.artwork(code))
 
     async def price(self, merchant: Merchant, code: str, choices: Mapping[str, object]) -> Product:
-        """``Products.price_and_register`` without a database round trip for what this process has
-        already seen: the artwork (briefly) and the skus it has registered."""
+        """Price choices for an artwork by code and remember the sku (so the order API can resolve it
+        later), with no database round trip for what this process has already seen: the artwork
+        (briefly) and the skus it has registered."""
         product = self.runtime.products.price(merchant, await self.artwork(code), choices)
         sku = product.resolved.sku
         if sku not in self._registered:
