@@ -24,8 +24,6 @@ from typing import Any
 
 import aiosqlite
 
-_READS = ("SELECT", "WITH")
-
 
 def _may_wait_for_lock(function: Callable[[], Any]) -> bool:
     """True for ``cursor.execute(sql)``/``executemany`` that may take SQLite's write lock."""
@@ -40,7 +38,8 @@ def _may_wait_for_lock(function: Callable[[], Any]) -> bool:
     if connection.in_transaction:  # this connection already holds the write lock
         return False
     sql = str(function.args[0]).lstrip()
-    return not sql[:6].upper().startswith(_READS)
+    # Only a plain SELECT is surely a read: a statement that starts WITH may be a write behind a CTE.
+    return sql[:6].upper() != "SELECT"
 
 
 class _Runner:
