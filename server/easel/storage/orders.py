@@ -183,8 +183,11 @@ _ORDER_WITH_PARTS = (
     .order_by(order_items.c.position, order_tracking.c.id)
     .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
 )
-# A joined row is the three tables' columns one after the other: these cut it back into its parts.
+
+
 def _row_type(table: Table) -> Any:
+    """A joined row is the three tables' columns one after the other: these types cut it back into
+    its parts by position (faster than looking each column up by name)."""
     return namedtuple(f"{table.name}_row", [c.name for c in table.c])
 
 
