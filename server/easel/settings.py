@@ -78,7 +78,54 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EASEL_SANDBOX_SPEED", "sandbox_speed", int, 1,
             "Sandbox seconds per real second of the built-in sandboxes (`easel demo` uses 3600 unless set)."),
     Setting("EASEL_CALLBACKS_ALLOW_PRIVATE", "callbacks_allow_private", bool, False,
-            "Let merchant callbacks reach loopback and private addresses (development only)."),
+            "Let every outbound request to a URL someone else named (merchant callbacks, the cart relay, sandbox "
+            "callbacks and webhooks, catalogue image URLs) reach loopback and private addresses; `easel demo` and "
+            "`easel sandbox` turn it on unless set (development only)."),
+    # --- composition and sandboxes ---
+    Setting("EASEL_SANDBOX_TOKEN", "sandbox_token", str, "",
+            "Bearer token for the sandboxes' `/_control` endpoints; empty means the token file "
+            "`$EASEL_DATA_DIR/sandbox.token`, which `easel demo` and `easel sandbox` create and print."),
+    # --- cheap refusals: the order API ---
+    Setting("EASEL_CACHE_TTL", "cache_ttl", int, 5,
+            "Seconds a process keeps what it read of merchants, secrets and artworks; a change made with the "
+            "CLI or in another process shows within this time."),
+    Setting("EASEL_CACHE_MAX_ENTRIES", "cache_max_entries", int, 10_000,
+            "Most entries each per-process cache holds (merchants by username or widget key, artworks)."),
+    Setting("EASEL_CACHE_MAX_BYTES", "cache_max_bytes", int, 8_000_000,
+            "Most bytes (estimated) each per-process cache holds; the oldest entries go first."),
+    Setting("EASEL_SIGNATURE_READINGS", "signature_readings", int, 4,
+            "Most readings of one request's data (as sent, numbers as PHP decodes them, objects as arrays) "
+            "a signature is checked against."),
+    Setting("EASEL_SIGNATURE_ALT_BYTES", "signature_alt_bytes", int, 65_536,
+            "Request data larger than this, in bytes, is checked only as sent (no other PHP readings)."),
+    Setting("EASEL_MAX_JSON_DEPTH", "max_json_depth", int, 64,
+            "Deepest nesting of arrays and objects accepted in any JSON body."),
+    # --- cheap refusals: bodies, connections ---
+    Setting("EASEL_WIDGET_MAX_BODY_BYTES", "widget_max_body_bytes", int, 65_536,
+            "Largest request body of the widget's API and the demo store, in bytes."),
+    Setting("EASEL_CALLBACK_MAX_BODY_BYTES", "callback_max_body_bytes", int, 262_144,
+            "Largest vendor callback or webhook body, in bytes."),
+    Setting("EASEL_SANDBOX_MAX_BODY_BYTES", "sandbox_max_body_bytes", int, 20_000_000,
+            "Largest request body a sandbox accepts, in bytes (they take image uploads)."),
+    Setting("EASEL_HEADER_TIMEOUT", "header_timeout", int, 10,
+            "Seconds a client has to send a request's headers; a slower connection is closed."),
+    Setting("EASEL_BODY_TIMEOUT", "body_timeout", int, 30,
+            "Seconds a client has to send a whole request body; a slower connection is closed."),
+    Setting("EASEL_KEEPALIVE_TIMEOUT", "keepalive_timeout", int, 5,
+            "Seconds an idle keep-alive connection stays open."),
+    Setting("EASEL_MAX_CONNECTIONS", "max_connections", int, 500,
+            "Concurrent connections one server process holds; more are answered 503 and closed."),
+    # --- cheap refusals: images ---
+    Setting("EASEL_MAX_IMAGE_PIXELS", "max_image_pixels", int, 80_000_000,
+            "Largest artwork image, in pixels, the catalogue import accepts (80 Mpx is 24×36 in at 300 dpi)."),
+    Setting("EASEL_MAX_IMAGE_BYTES", "max_image_bytes", int, 50_000_000,
+            "Largest artwork image file, in bytes, fetched from a URL at catalogue import."),
+    Setting("EASEL_IMAGE_RATE_LIMIT", "image_rate_limit", int, 600,
+            "Thumbnail and preview requests per client address and per `EASEL_IMAGE_RATE_WINDOW`."),
+    Setting("EASEL_IMAGE_RATE_WINDOW", "image_rate_window", int, 60,
+            "Length of the thumbnail and preview rate-limit window, in seconds."),
+    Setting("EASEL_IMAGE_CACHE_BYTES", "image_cache_bytes", int, 500_000_000,
+            "Most bytes of rendered previews kept on disk; the least recently used go first."),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -109,6 +156,25 @@ class Settings:
     sandboxes: bool = True
     sandbox_speed: int = 1
     callbacks_allow_private: bool = False
+    sandbox_token: str = ""
+    cache_ttl: int = 5
+    cache_max_entries: int = 10_000
+    cache_max_bytes: int = 8_000_000
+    signature_readings: int = 4
+    signature_alt_bytes: int = 65_536
+    max_json_depth: int = 64
+    widget_max_body_bytes: int = 65_536
+    callback_max_body_bytes: int = 262_144
+    sandbox_max_body_bytes: int = 20_000_000
+    header_timeout: int = 10
+    body_timeout: int = 30
+    keepalive_timeout: int = 5
+    max_connections: int = 500
+    max_image_pixels: int = 80_000_000
+    max_image_bytes: int = 50_000_000
+    image_rate_limit: int = 600
+    image_rate_window: int = 60
+    image_cache_bytes: int = 500_000_000
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
