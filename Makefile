@@ -5,15 +5,22 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
-.PHONY: install demo serve test lint typecheck unit e2e bench system-deps clean
+.PHONY: install install-test demo serve test lint typecheck unit e2e bench system-deps clean
 
-$(BIN)/easel $(VENV)/.installed: pyproject.toml
+# Two stamps: `make demo` installs easel and what it runs on; the test tools come with `make test`.
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e .
 	touch $(VENV)/.installed
 
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(VENV)/.installed-test
+
 install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
 
 demo: install
 	$(BIN)/easel demo --host $(HOST) --port $(PORT)
@@ -30,22 +37,22 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
 	fi
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check server tests $(wildcard e2e)
 
-typecheck: install
+typecheck: install-test
 	$(BIN)/mypy
 
-unit: install
+unit: install-test
 	$(BIN)/pytest tests
 
-e2e: install system-deps
+e2e: install-test system-deps
 	$(BIN)/pytest e2e
 
-test: install system-deps lint typecheck
+test: install-test system-deps lint typecheck
 	$(BIN)/pytest
 
-bench: install system-deps
+bench: install-test system-deps
 	$(BIN)/python -m tests.bench
 
 clean:
