@@ -1,24 +1,25 @@
 """Run easel for the browser tests and benchmarks: what ``easel demo`` does, plus a few test merchants.
 
 ``python -m e2e.serve --port N`` (with ``EASEL_DATA_DIR`` and ``EASEL_SECRET_KEY`` set) migrates, loads the
-demo data and these merchants, and serves the app. It differs from ``easel demo`` in one way only: the
-cart relay may reach loopback (``Outbound(allow_private=True)``), because the test merchant's shop runs
-on 127.0.0.1. Production code never builds an ``Outbound`` like that.
+demo data and these merchants, and serves the demo app (``easel.app.create_demo_app``). Like ``easel demo``,
+it turns ``EASEL_CALLBACKS_ALLOW_PRIVATE`` on unless it is set, so the cart relay reaches the test
+merchant's shop on 127.0.0.1 through the production mechanism.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
+import os
 import shutil
 
 import uvicorn
 
-from easel.app import create_app
+from easel.app import create_demo_app
 from easel.demo.seed import seed_demo
 from easel.domain.catalog import Artwork
-from easel.outbound import Outbound
 from easel.runtime import Runtime
 from easel.settings import Settings
 from easel.storage import catalog as catalog_store
@@ -68,11 +69,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     settings = Settings.from_env()
+    if "EASEL_CALLBACKS_ALLOW_PRIVATE" not in os.environ:
+        settings = dataclasses.replace(settings, callbacks_allow_private=True)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     asyncio.run(prepare(settings))
-    app = create_app(settings)
-    app.state.widget_outbound_factory = lambda http: Outbound(http, allow_private=True)
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(create_demo_app(settings), host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

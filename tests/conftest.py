@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from easel.app import create_app
+from easel.app import create_demo_app
 from easel.demo.seed import seed_demo, write_demo_images
 from easel.runtime import Runtime
 from easel.secret_box import new_key
@@ -81,8 +81,9 @@ async def demo_runtime(runtime: Runtime) -> Runtime:
 
 @pytest.fixture
 async def client(demo_runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    """An in-process client for the app, with the demo data loaded."""
-    app = create_app(runtime=demo_runtime)
+    """An in-process client for the demo app (the production app plus the demo store and the sandboxes),
+    with the demo data loaded."""
+    app = create_demo_app(runtime=demo_runtime)
     async with app.router.lifespan_context(app) as state:
 
         async def with_state(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]

@@ -28,6 +28,7 @@ from easel.storage.tables import configurations
 from easel.vendors.base import RetryPolicy as CallRetry
 
 from .orders_helpers import call, order
+from .sandbox_access import CONTROL, CONTROL_TOKEN
 from .servers import run_asgi
 
 FAST_CALLS = CallRetry(attempts=2, backoff=0.01, max_wait=0.5)
@@ -49,8 +50,10 @@ class FakeClock:
 
 @contextmanager
 def pwinty_sandbox(**settings: Any) -> Iterator[str]:
-    """A Pwinty sandbox on a free port; yields its base URL."""
+    """A Pwinty sandbox on a free port, driven with :data:`CONTROL`; yields its base URL."""
     faults = settings.pop("faults", None)
+    settings.setdefault("control_token", CONTROL_TOKEN)
+    settings.setdefault("callbacks_allow_private", True)  # easel listens on 127.0.0.1 in these tests
     sandbox_settings = PwintySandboxSettings(**settings, faults=FaultSettings(**(faults or {})))
     with run_asgi(create_pwinty(sandbox_settings)) as url:
         yield url
@@ -119,5 +122,5 @@ async def get_order(client: httpx.AsyncClient, order_id: int) -> dict[str, Any]:
 
 
 def sandbox_orders(url: str) -> dict[str, Any]:
-    body: dict[str, Any] = httpx.get(f"{url}/_control/orders").json()
+    body: dict[str, Any] = httpx.get(f"{url}/_control/orders", headers=CONTROL).json()
     return body

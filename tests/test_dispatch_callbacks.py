@@ -3,6 +3,7 @@ order (duplicated, reversed) never moves an order backwards nor loses a tracking
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from easel.dispatch import parts as part_store
 from easel.dispatch import progress
 from easel.dispatch.drivers.base import Snapshot, Tracking
 from easel.dispatch.status import Progress
+from easel.runtime import Runtime
 from easel.settings import Settings
 from easel.storage.tables import vendor_callbacks
 
@@ -30,6 +32,7 @@ from .dispatch_helpers import (
     worker,
 )
 from .orders_helpers import call
+from .sandbox_access import CONTROL
 from .servers import run_asgi
 
 pytestmark = pytest.mark.anyio
@@ -86,18 +89,18 @@ async def test_duplicated_and_reordered_sandbox_callbacks_bring_orders_to_in_tra
     faults = {"seed": 7, "callback_duplicate_rate": 0.4, "callback_reorder_rate": 0.3}
     with pwinty_sandbox(faults=faults, tick_seconds=0.02) as sandbox:
         runtime = await fulfilment_runtime(settings, tmp_path, sandbox, poll_interval=10**6)
-        served = replace(runtime.settings, worker=False, sandboxes=False)
+        served = replace(runtime.settings, worker=False)
         try:
             with run_asgi(create_app(served)) as easel_url:
                 callback = runtime.dispatch.callback_url("pwinty", "sandbox").replace(runtime.dispatch.public_url,
                                                                                       easel_url)
-                httpx.post(f"{sandbox}/_control/callbacks", json={"url": callback})  # noqa: ASYNC210
+                httpx.post(f"{sandbox}/_control/callbacks", json={"url": callback}, headers=CONTROL)  # noqa: ASYNC210
                 async with api_client(runtime) as client:
                     canvas = await styled_skus(runtime, "CG", "S")
                     paper = await styled_skus(runtime, "PO", "S")
                     ids = [await place(client, canvas + paper) for _ in range(4)]
                     await worker(runtime).run_until_idle()
-                    httpx.post(f"{sandbox}/_control/clock", json={"advance": 3 * 86400})  # noqa: ASYNC210
+                    httpx.post(f"{sandbox}/_control/clock", json={"advance": 3 * 86400}, headers=CONTROL)  # noqa: ASYNC210
                     with anyio.fail_after(20):
                         while True:
                             await worker(runtime).run_until_idle()
@@ -111,7 +114,8 @@ async def test_duplicated_and_reordered_sandbox_callbacks_bring_orders_to_in_tra
                         kinds = [e["type"] for e in events]
                         assert kinds[:3] == ["order.accepted", "order.processing", "order.in_production"]
                         assert kinds.count("order.shipped") == 1
-                deliveries = httpx.get(f"{sandbox}/_control/callbacks").json()["deliveries"]  # noqa: ASYNC210
+                log = httpx.get(f"{sandbox}/_control/callbacks", headers=CONTROL)  # noqa: ASYNC210
+                deliveries = log.json()["deliveries"]
                 async with runtime.engine.connect() as conn:
                     stored = (await conn.execute(select(func.count()).select_from(vendor_callbacks))).scalar_one()
                 assert len(deliveries) > stored  # duplicates were answered but stored once
@@ -125,9 +129,13 @@ async def test_an_upstream_easels_events_must_be_signed_with_our_secret_there(se
     from easel.dispatch.drivers.image2art import SANDBOX_CREDENTIALS
     from easel.dispatch.webhook_signature import signed_headers
 
-    runtime = await fulfilment_runtime(settings, tmp_path, "http://127.0.0.1:9")
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text(json.dumps({"image2art": {"sandbox": {"url": "http://127.0.0.1:9", **SANDBOX_CREDENTIALS}}}))
+    runtime = Runtime.create(replace(settings, vendor_accounts=str(accounts)))
     try:
         async with api_client(runtime) as client:
+            unknown = runtime.dispatch.callback_url("pixelz", "sandbox").removeprefix(runtime.dispatch.public_url)
+            assert (await client.post(unknown, content=b"{}")).status_code == 404  # no such account here
             path = runtime.dispatch.callback_url("image2art", "sandbox").removeprefix(runtime.dispatch.public_url)
             body = b'{"type":"order.shipped","timestamp":"2026-11-25T10:00:00Z","data":{"order_id":7}}'
             import time

@@ -23,6 +23,7 @@ from easel.settings import Settings
 from easel.storage.tables import merchants
 
 from .dispatch_helpers import FAST_CALLS, FakeClock, api_client, get_order, place, styled_skus, worker
+from .sandbox_access import CONTROL, CONTROL_TOKEN
 from .servers import run_asgi
 
 pytestmark = pytest.mark.anyio
@@ -33,7 +34,8 @@ UPSTREAM_ONLY = {"rules": [], "default": ["image2art"], "retouch": None}
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
     """An upstream easel (its own runtime) whose clock moves only when a test says so."""
-    with run_asgi(create_app(Image2ArtSandboxSettings(tick_seconds=3600), clock=SandboxClock(speed=0))) as url:
+    with run_asgi(create_app(Image2ArtSandboxSettings(tick_seconds=3600, control_token=CONTROL_TOKEN),
+                            clock=SandboxClock(speed=0))) as url:
         yield url
 
 
@@ -59,7 +61,7 @@ async def _part_reference(runtime: Runtime, order_id: int) -> str:
 
 
 async def _control(upstream: str, method: str, path: str, body: object = None) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=upstream) as http:
+    async with httpx.AsyncClient(base_url=upstream, headers=CONTROL) as http:
         response = await http.request(method, f"/_control/{path}", json=body)
     response.raise_for_status()
     return response

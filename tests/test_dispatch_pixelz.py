@@ -21,6 +21,7 @@ from easel.vendors.pixelz import webhook_signature
 
 from .dispatch_helpers import FakeClock, api_client, fulfilment_runtime, place, pwinty_sandbox, styled_skus, worker
 from .orders_helpers import call
+from .sandbox_access import CONTROL, CONTROL_TOKEN
 from .servers import run_asgi
 
 pytestmark = pytest.mark.anyio
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.anyio
 async def test_an_image_is_retouched_once_then_the_retouched_file_is_printed(settings: Settings,
                                                                             tmp_path: Path) -> None:
     clock = FakeClock()
-    pixelz_app = create_pixelz(PixelzSandboxSettings())
+    pixelz_app = create_pixelz(PixelzSandboxSettings(control_token=CONTROL_TOKEN, callbacks_allow_private=True))
     with pwinty_sandbox() as pwinty, run_asgi(pixelz_app) as pixelz:
         runtime = await fulfilment_runtime(settings, tmp_path, pwinty, clock=clock)
         accounts = tmp_path / "accounts.json"
@@ -53,7 +54,7 @@ async def test_an_image_is_retouched_once_then_the_retouched_file_is_printed(set
                 found = (await call(client, "GET", f"/orders/{order_id}")).json()
                 assert found["status"] == "Processing"  # waiting for the retoucher
                 await run.run_until_idle()
-                httpx.post(f"{pixelz}/_control/clock", json={"advance": 7 * 86400})  # noqa: ASYNC210
+                httpx.post(f"{pixelz}/_control/clock", json={"advance": 7 * 86400}, headers=CONTROL)  # noqa: ASYNC210
                 clock.advance(61)
                 await run.run_until_idle()
                 found = (await call(client, "GET", f"/orders/{order_id}")).json()
@@ -63,7 +64,7 @@ async def test_an_image_is_retouched_once_then_the_retouched_file_is_printed(set
                 assert retouch.role == "retouch" and retouch.vendor == "pixelz" and retouch.vendor_ref
                 assert printing.items[0]["image_url"] == retouch.detail["retouched_url"]
                 assert printing.items[0]["image_url"].startswith(pixelz)
-                images = httpx.get(f"{pixelz}/_control/images").json()  # noqa: ASYNC210
+                images = httpx.get(f"{pixelz}/_control/images", headers=CONTROL).json()  # noqa: ASYNC210
                 assert len(images["images"] if isinstance(images, dict) else images) == 1
                 events = (await call(client, "GET", f"/orders/{order_id}/events")).json()["events"]
                 assert [e["type"] for e in events] == ["order.accepted", "order.processing", "order.retouched",
@@ -73,7 +74,9 @@ async def test_an_image_is_retouched_once_then_the_retouched_file_is_printed(set
 
 
 async def test_pixelz_webhooks_must_carry_the_account_signature(settings: Settings, tmp_path: Path) -> None:
-    runtime = await fulfilment_runtime(settings, tmp_path, "http://127.0.0.1:9")
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text(json.dumps({"pixelz": {"sandbox": {"url": "http://127.0.0.1:9", **SANDBOX_CREDENTIALS}}}))
+    runtime = Runtime.create(replace(settings, vendor_accounts=str(accounts)))
     try:
         async with api_client(runtime) as client:
             path = runtime.dispatch.callback_url("pixelz", "sandbox").removeprefix(runtime.dispatch.public_url)

@@ -23,6 +23,7 @@ from .dispatch_helpers import (
     styled_skus,
     worker,
 )
+from .sandbox_access import CONTROL
 
 pytestmark = pytest.mark.anyio
 
@@ -46,7 +47,7 @@ async def test_an_order_is_submitted_once_and_followed_to_in_transit(settings: S
                 [vendor_order] = sandbox_orders(sandbox)["orders"]
                 assert vendor_order["status"] == "Submitted" and vendor_order["images"] == 2
 
-                httpx.post(f"{sandbox}/_control/clock", json={"advance": 3 * 86400})  # noqa: ASYNC210
+                httpx.post(f"{sandbox}/_control/clock", json={"advance": 3 * 86400}, headers=CONTROL)  # noqa: ASYNC210
                 clock.advance(601)
                 await worker(runtime).run_until_idle()
                 shipped = await get_order(client, order_id)

@@ -33,6 +33,7 @@ from easel.vendors import (
 )
 from easel.vendors.image2art import Image2ArtAdapter
 
+from .sandbox_access import CONTROL, CONTROL_TOKEN
 from .servers import run_asgi
 
 pytestmark = pytest.mark.anyio
@@ -175,14 +176,14 @@ class Upstream:
 def upstream_url() -> Iterator[str]:
     """One upstream for the module (migrating and seeding it is the slow part); tests keep apart by
     their own external order numbers, and each starts with the faults reset."""
-    app = create_app(Image2ArtSandboxSettings(tick_seconds=3600), clock=SandboxClock(speed=0))
+    app = create_app(Image2ArtSandboxSettings(tick_seconds=3600, control_token=CONTROL_TOKEN), clock=SandboxClock(speed=0))
     with run_asgi(app) as url:
         yield url
 
 
 @pytest.fixture
 async def up(upstream_url: str) -> AsyncIterator[Upstream]:
-    async with httpx.AsyncClient() as client, httpx.AsyncClient(base_url=upstream_url) as control:
+    async with httpx.AsyncClient() as client, httpx.AsyncClient(base_url=upstream_url, headers=CONTROL) as control:
         (await control.delete("/_control/faults")).raise_for_status()
         upstream = Upstream(upstream_url, control)
         upstream.adapter = Image2ArtAdapter(
@@ -298,7 +299,7 @@ async def test_bad_secret_unknown_order_unknown_sku_and_conflict(up: Upstream) -
 
 
 async def test_mounted_upstream_checks_signatures_on_the_unprefixed_path() -> None:
-    app = create_app(Image2ArtSandboxSettings(tick_seconds=3600), clock=SandboxClock(speed=0))
+    app = create_app(Image2ArtSandboxSettings(tick_seconds=3600, control_token=CONTROL_TOKEN), clock=SandboxClock(speed=0))
 
     @asynccontextmanager
     async def lifespan(host: Starlette) -> AsyncIterator[None]:
@@ -311,10 +312,10 @@ async def test_mounted_upstream_checks_signatures_on_the_unprefixed_path() -> No
             adapter = Image2ArtAdapter(client, username=DEMO_USERNAME, secret=DEMO_SECRET,
                                        base_url=f"{url}/sandbox/image2art")  # fmt: skip
             placed = await adapter.place_order(an_order(), external_order_number="ES-300")
-            await client.post(f"{url}/sandbox/image2art/_control/clock", json={"advance": DAY})
+            await client.post(f"{url}/sandbox/image2art/_control/clock", json={"advance": DAY}, headers=CONTROL)
             order = await adapter.get_order(placed.id)
             assert order.status is OrderStatus.IN_TRANSIT and order.tracking
-            listed = (await client.get(f"{url}/sandbox/image2art/_control/orders")).json()
+            listed = (await client.get(f"{url}/sandbox/image2art/_control/orders", headers=CONTROL)).json()
             assert listed["countsByExternalOrderNumber"] == {"ES-300": 1}
     assert app.state.sandbox.runtime is None  # closed, its temporary folder removed
 

@@ -25,6 +25,7 @@ from easel.storage import merchants as merchant_store
 
 from .dispatch_helpers import FakeClock, api_client, fulfilment_runtime, place, pwinty_sandbox, styled_skus, worker
 from .orders_helpers import call
+from .sandbox_access import CONTROL
 from .servers import run_asgi
 
 pytestmark = pytest.mark.anyio
@@ -86,7 +87,7 @@ async def test_receiver_down_for_an_hour_gets_every_event_afterwards_in_order(se
                 ids = [await place(client, await styled_skus(runtime, "CG", "S")) for _ in range(2)]
                 run = worker(runtime)
                 await run.run_until_idle()
-                httpx.post(f"{sandbox}/_control/clock", json={"advance": 3 * 86400})  # noqa: ASYNC210
+                httpx.post(f"{sandbox}/_control/clock", json={"advance": 3 * 86400}, headers=CONTROL)  # noqa: ASYNC210
                 for _ in range(12):  # an hour passes in 5-minute steps; the order ships meanwhile
                     clock.advance(300)
                     await run.run_until_idle()

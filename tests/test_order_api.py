@@ -247,24 +247,24 @@ async def test_signed_timestamps_when_the_merchant_requires_them(client: httpx.A
     assert fresh.status_code == 200
 
 
-async def test_rate_limits_per_merchant_and_action(demo_runtime: Runtime) -> None:
-    from easel.api.rate_limit import MemoryRateLimiter
-
-    demo_runtime.rate_limiter = MemoryRateLimiter(limit=3, window=3600)
-    app = create_app(runtime=demo_runtime)
-    async with app.router.lifespan_context(app) as state:
-
-        async def with_state(scope: dict[str, Any], receive: Any, send: Any) -> None:
-            scope["state"] = dict(state or {})
-            await app(scope, receive, send)
-
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=with_state), base_url="http://t") as http:
-            remaining = [int((await call(http, "GET", "/orders")).headers["x-rate-limit-remaining"]) for _ in range(3)]
-            assert remaining == [2, 1, 0]
-            limited = await call(http, "GET", "/orders")
-            assert limited.status_code == 429 and limited.json()["error_code"] == 120
-            assert int(limited.headers["retry-after"]) > 0
-            assert (await call(http, "POST", "/ping")).status_code == 200  # another action has its own budget
+async def test_rate_limits_per_merchant_endpoint_and_action(client: httpx.AsyncClient, demo_runtime: Runtime) -> None:
+    async with demo_runtime.engine.begin() as conn:
+        found = await merchant_store.merchant_by_username(conn, "testing")
+        assert found is not None and found.rate_limit == 100_000  # the demo's "very liberal" limit
+        await merchant_store.update_merchant(conn, found.id, {"rate_limit": 3})
+    demo_runtime.merchants.forget("testing")
+    remaining = [int((await call(client, "GET", "/orders")).headers["x-rate-limit-remaining"]) for _ in range(2)]
+    assert remaining == [2, 1]
+    as_post = await call(client, "POST", "/orders", {"start": 0})  # the curl -d list: the same GET budget
+    assert as_post.status_code == 200 and as_post.headers["x-rate-limit-remaining"] == "0"
+    limited = await call(client, "POST", "/orders")
+    assert limited.status_code == 429 and limited.json()["error_code"] == 120
+    assert int(limited.headers["retry-after"]) > 0 and limited.headers["x-rate-limit"] == "3"
+    # another endpoint, or another action on the same path, has its own budget
+    missing = await call(client, "GET", "/orders/999999")
+    assert missing.status_code == 404 and missing.headers["x-rate-limit-remaining"] == "2"
+    assert (await call(client, "POST", "/orders", {"items": []})).headers["x-rate-limit-remaining"] == "2"
+    assert (await call(client, "POST", "/ping")).headers["x-rate-limit-remaining"] == "2"
 
 
 async def test_tracking_is_listed_under_shipping(client: httpx.AsyncClient, demo_runtime: Runtime) -> None:

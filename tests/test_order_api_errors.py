@@ -37,9 +37,11 @@ def assert_error(response: httpx.Response, code: int, status: int | None = None)
         (b"[" * 100_000 + b"]" * 100_000, 100, "nest"),
         (b'{"username": "testing", "x": "\xff\xfe"}', 102, "UTF-8"),
         (b'{"a": NaN}', 100, "NaN"),
-        (b'{"username": "testing", "username": "other"}', 100, "duplicate"),
+        (b'{"username": "testing", "username": "other", "signature": "' + b"0" * 64 + b'"}', 100, "duplicate"),
         (b"", 110, "no username"),
-        (b'{"username": "nobody", "signature": "00"}', 111, "nobody"),
+        (b'{"username": "nobody", "signature": "00"}', 112, "Signature is not valid"),
+        (b'{"username": "nobody", "signature": "' + b"0" * 64 + b'"}', 112, "Signature is not valid"),
+        (b'{"username": "no", "signature": "' + b"0" * 64 + b'"}', 110, "not one any merchant can have"),
         (b'{"username": "testing", "signature": "' + b"0" * 64 + b'"}', 112, "Signature is not valid"),
     ],
 )

@@ -450,3 +450,68 @@ def test_nested_form_fields_rebuild_the_nested_data(data: dict[str, object]) -> 
     for key, value in data.items():
         _flatten(key, value, parts)
     assert parse_form("&".join(parts)) == data
+
+
+_spellings = st.sampled_from(["compact", "spaced", "indented", "numbers as written"])
+
+
+def _spell(data: dict[str, object], how: str) -> str:
+    if how == "spaced":
+        return json.dumps(data, ensure_ascii=False)
+    if how == "indented":
+        return json.dumps(data, ensure_ascii=False, indent="\t")
+    if how == "numbers as written":  # 1.50, 1E2, -0: kept as written in the reading as sent
+        return json.dumps(data).replace(".5", ".50").replace("1.0", "1E0").replace(" 0", " -0")
+    return json.dumps(data, separators=(",", ":"))
+
+
+@settings(deadline=None)
+@given(_objects, _spellings, st.integers(0, 6), st.booleans())
+def test_the_fast_reading_as_sent_prints_what_php_json_encode_prints(
+        data: dict[str, object], how: str, at: int, signed: bool) -> None:
+    """JsonBody prints in C passes what php_json_encode prints value by value, wherever username and
+    signature stand, however the body is spelled (the server's only reading of large bodies)."""
+    from easel.api.json_as_sent import JsonBody
+    from easel.api.signing import signing_string
+
+    items = [(k, v) for k, v in data.items() if k not in ("username", "signature")]
+    items.insert(min(at, len(items)), ("username", "a/b"))
+    if signed:
+        items.insert(len(items) // 2, ("signature", "f" * 64))
+    text = _spell(dict(items), how)
+    try:
+        expected = signing_string("", json_readings(text.encode())[0], "a/b")
+    except (RequestDataError, ValueError):
+        with pytest.raises((RequestDataError, ValueError)):
+            JsonBody(text.encode(), MAX_DEPTH).signing_json()
+        return
+    assert JsonBody(text.encode(), MAX_DEPTH).signing_json() == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ('{"username":"u","a":1,"a":2}', "duplicate key"),
+        ('{"username":"u","a":{"b":1,"b":1}}', "duplicate key"),
+        ('{"username":"u","a":"\\ud800"}', "surrogate"),
+        ('{"username":"u","a":"\\udc00\\ud800"}', "surrogate"),
+    ],
+)
+def test_the_fast_reading_refuses_what_php_cannot_hold(body: str, fragment: str) -> None:
+    from easel.api.json_as_sent import JsonBody
+
+    read = JsonBody(body.encode(), MAX_DEPTH)
+    with pytest.raises(RequestDataError, match=fragment):
+        read.values() if fragment == "surrogate" else read.signing_json()
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH, MAX_DEPTH + 1, 5000])
+def test_the_fast_reading_counts_nesting_outside_strings_only(depth: int) -> None:
+    from easel.api.json_as_sent import JsonBody
+
+    body = '{"s":"' + "[" * 500 + '","a":' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+    if depth <= MAX_DEPTH:
+        assert JsonBody(body.encode(), MAX_DEPTH).claim("s") == "[" * 500
+    else:
+        with pytest.raises(RequestDataError, match=f"deeper than {MAX_DEPTH}"):
+            JsonBody(body.encode(), MAX_DEPTH)

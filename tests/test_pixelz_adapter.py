@@ -35,6 +35,7 @@ from easel.vendors import (
 )
 from easel.vendors.pixelz import STATUS_DESCRIPTIONS, PixelzAdapter, PixelzStatus
 
+from .sandbox_access import CONTROL, CONTROL_TOKEN
 from .servers import run_asgi
 
 pytestmark = pytest.mark.anyio
@@ -190,13 +191,14 @@ class Live:
 @pytest.fixture(scope="module")
 def sandbox_url() -> Iterator[str]:
     """One sandbox for the module; tests keep apart by their own customerImageIds."""
-    with run_asgi(create_app(PixelzSandboxSettings(tick_seconds=3600), clock=SandboxClock(speed=0))) as url:
+    with run_asgi(create_app(PixelzSandboxSettings(tick_seconds=3600, control_token=CONTROL_TOKEN, callbacks_allow_private=True),
+                            clock=SandboxClock(speed=0))) as url:
         yield url
 
 
 @pytest.fixture
 async def live(sandbox_url: str) -> AsyncIterator[Live]:
-    async with httpx.AsyncClient() as client, httpx.AsyncClient(base_url=sandbox_url) as control:
+    async with httpx.AsyncClient() as client, httpx.AsyncClient(base_url=sandbox_url, headers=CONTROL) as control:
         (await control.delete("/_control/faults")).raise_for_status()
         live = Live(sandbox_url, control)
         live.adapter = PixelzAdapter(
@@ -311,7 +313,8 @@ async def test_failed_images_say_so(live: Live) -> None:
 
 
 async def test_mounted_sandbox_files_resolve_under_the_mount() -> None:
-    host = Starlette(routes=[Mount("/sandbox/pixelz", app=create_app(clock=SandboxClock(speed=0)))])
+    host = Starlette(routes=[Mount("/sandbox/pixelz", app=create_app(PixelzSandboxSettings(control_token=CONTROL_TOKEN),
+                                                                  clock=SandboxClock(speed=0)))])
     with run_asgi(host) as url:
         async with httpx.AsyncClient() as client:
             base = f"{url}/sandbox/pixelz"
@@ -319,7 +322,7 @@ async def test_mounted_sandbox_files_resolve_under_the_mount() -> None:
                                base_url=f"{base}/REST.svc/JSON", sandbox=True)  # fmt: skip
             status = await px.ensure_image("https://img.example.com/b.png", customer_image_id="m-1",
                                            template_id=203863)  # fmt: skip
-            await client.post(f"{base}/_control/clock", json={"advance": 4 * HOUR})
+            await client.post(f"{base}/_control/clock", json={"advance": 4 * HOUR}, headers=CONTROL)
             finished = await px.get_status(status.image_ticket)
             image = await px.fetch_image(finished.final_images_url[0])
     assert image.url.startswith(base) and image.content_type == "image/png"

@@ -19,6 +19,8 @@ from easel.sandboxes import SandboxClock
 from easel.sandboxes.pixelz import PixelzSandbox, PixelzSandboxSettings, create_app
 from easel.vendors.pixelz import STATUS_DESCRIPTIONS
 
+from .sandbox_access import CONTROL, CONTROL_TOKEN, loopback_outbound
+
 pytestmark = pytest.mark.anyio
 
 EMAIL, KEY = "sandbox@pixelz.example", "44979dfe-5aa7-44ea-b3dd-7fae33bc37e9"
@@ -68,9 +70,10 @@ async def px() -> AsyncIterator[Harness]:
 
     receiver = Starlette(routes=[Route("/cb", receive, methods=["POST"])])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=receiver), base_url="http://receiver") as out:
-        app = create_app(PixelzSandboxSettings(), clock=SandboxClock(speed=0), callback_client=out)
+        app = create_app(PixelzSandboxSettings(control_token=CONTROL_TOKEN), clock=SandboxClock(speed=0),
+                         outbound=loopback_outbound(out))
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://pixelz") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://pixelz", headers=CONTROL) as client:
             yield Harness(client, app.state.sandbox, webhooks, bodies, answers)
 
 
@@ -328,12 +331,12 @@ async def test_control_lists_images_counts_and_forces_a_status(px: Harness) -> N
 
 
 async def test_mounted_under_a_prefix_webhooks_and_files_use_the_prefix() -> None:
-    app = create_app(PixelzSandboxSettings(), clock=SandboxClock(speed=0))
+    app = create_app(PixelzSandboxSettings(control_token=CONTROL_TOKEN), clock=SandboxClock(speed=0))
     host = Starlette(routes=[Mount("/sandbox/pixelz", app=app)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=host), base_url="http://demo") as client:
         r = await client.post(f"/sandbox/pixelz{API}/Image", json=IMAGE)
         ticket = r.json()["ImageTicket"]
-        await client.post("/sandbox/pixelz/_control/clock", json={"advance": 4 * HOUR})
+        await client.post("/sandbox/pixelz/_control/clock", json={"advance": 4 * HOUR}, headers=CONTROL)
         status = (await client.get(f"/sandbox/pixelz{API}/Image/{ticket}", params=AUTH)).json()["ImageStatus"]
         assert (await client.get("/sandbox/pixelz" + status["FinalImagesURL"][0])).status_code == 200
     sandbox: PixelzSandbox = app.state.sandbox

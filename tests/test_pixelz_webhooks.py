@@ -35,6 +35,7 @@ from easel.vendors.pixelz import (
     webhook_signature,
 )
 
+from .sandbox_access import CONTROL, CONTROL_TOKEN, loopback_outbound
 from .servers import run_asgi
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pixelz"
@@ -237,9 +238,10 @@ async def test_sandbox_webhooks_verify_over_http(
 ) -> None:
     url, seen = receiver
     seen.clear()
-    settings = PixelzSandboxSettings.model_validate({"webhook_header_style": style, "webhook_encoding": encoding})
+    settings = PixelzSandboxSettings.model_validate({"webhook_header_style": style, "webhook_encoding": encoding,
+                                                     "control_token": CONTROL_TOKEN})
     async with httpx.AsyncClient() as outbound:
-        app = create_app(settings, clock=SandboxClock(speed=0), callback_client=outbound)
+        app = create_app(settings, clock=SandboxClock(speed=0), outbound=loopback_outbound(outbound))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pixelz") as client:
             post = {"contactEmail": "sandbox@pixelz.example", "contactAPIkey": "44979dfe-5aa7-44ea-b3dd-7fae33bc37e9",
                     "imageURL": "https://img.example.com/a.jpg", "imageCallbackURL": url, "customerImageId": "c1"}
@@ -247,8 +249,8 @@ async def test_sandbox_webhooks_verify_over_http(
                 post["developerAPIkey"] = "5ea1a104-f31f-4de1-b7f8-e4444e38e32a"
             r = await client.post("/REST.svc/JSON/Image/", json=post)
             assert r.json()["ErrorCode"] == "NoError"
-            await client.post("/_control/clock", json={"advance": 4 * 3600})
-            await client.post("/_control/tick")
+            await client.post("/_control/clock", json={"advance": 4 * 3600}, headers=CONTROL)
+            await client.post("/_control/tick", headers=CONTROL)
     assert [status for status, _ in seen] == [expected]
     names = {k.lower() for k in seen[0][1]}
     customer = "http_x_pxz_customer_hmac_sha256" if style == "document" else "x-pxz-customer-hmac-sha256"

@@ -42,6 +42,7 @@ from easel.vendors.pwinty import (
     parse_timestamp,
 )
 
+from .sandbox_access import CONTROL, CONTROL_TOKEN
 from .servers import run_asgi
 
 pytestmark = pytest.mark.anyio
@@ -238,14 +239,14 @@ class Live:
 def sandbox_url() -> Iterator[str]:
     """One sandbox for the module (starting uvicorn is the slow part); tests keep apart by using their
     own merchantOrderIds, and each starts with the faults reset."""
-    settings = PwintySandboxSettings(tick_seconds=3600)
+    settings = PwintySandboxSettings(tick_seconds=3600, control_token=CONTROL_TOKEN, callbacks_allow_private=True)
     with run_asgi(create_app(settings, clock=SandboxClock(speed=0))) as url:
         yield url
 
 
 @pytest.fixture
 async def live(sandbox_url: str) -> AsyncIterator[Live]:
-    async with httpx.AsyncClient() as client, httpx.AsyncClient(base_url=sandbox_url) as control:
+    async with httpx.AsyncClient() as client, httpx.AsyncClient(base_url=sandbox_url, headers=CONTROL) as control:
         (await control.delete("/_control/faults")).raise_for_status()
         live = Live(sandbox_url, control)
         live.adapter = PwintyAdapter(
@@ -457,14 +458,15 @@ async def next_callbacks(received: queue.Queue[bytes], count: int) -> list[Pwint
 
 async def test_background_ticks_deliver_callbacks_that_parse(receiver: tuple[str, queue.Queue[bytes]]) -> None:
     url, received = receiver
-    settings = PwintySandboxSettings(callback_url=url, tick_seconds=0.01)
+    settings = PwintySandboxSettings(callback_url=url, tick_seconds=0.01, control_token=CONTROL_TOKEN,
+                                     callbacks_allow_private=True)
     with run_asgi(create_app(settings, clock=SandboxClock(speed=0))) as sandbox_url:
         async with httpx.AsyncClient() as client:
             pw = PwintyAdapter(client, merchant_id=MERCHANT, api_key=KEY, base_url=sandbox_url)
             order = await pw.create_order(TOM, merchant_order_id="easel-120")
             await pw.add_images(order.id, [FRAMED])
             await pw.submit(order.id)
-            await client.post(f"{sandbox_url}/_control/clock", json={"advance": 86400})
+            await client.post(f"{sandbox_url}/_control/clock", json={"advance": 86400}, headers=CONTROL)
             callbacks = await next_callbacks(received, 3)
     assert [c.status for c in callbacks] == ["Submitted", "Submitted", "Complete"]
     assert callbacks[-1].order_id == order.id and callbacks[-1].shipments[0].tracking_number

@@ -19,6 +19,8 @@ from starlette.routing import Route
 from easel.sandboxes import FaultInjector, FaultSettings, SandboxClock
 from easel.sandboxes.pwinty import PwintySandbox, PwintySandboxSettings, create_app
 
+from .sandbox_access import CONTROL, CONTROL_TOKEN, loopback_outbound
+
 pytestmark = pytest.mark.anyio
 
 HEADERS = {"X-Pwinty-MerchantId": "sandbox-merchant", "X-Pwinty-REST-API-Key": "sandbox-key"}
@@ -88,10 +90,12 @@ async def pw() -> AsyncIterator[Harness]:
 
     receiver = Starlette(routes=[Route("/cb", receive, methods=["POST"])])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=receiver)) as outbound:
-        settings = PwintySandboxSettings(callback_url="http://receiver/cb", callback_retry_base=10)
-        app = create_app(settings, clock=SandboxClock(speed=0), callback_client=outbound)
+        settings = PwintySandboxSettings(callback_url="http://receiver/cb", callback_retry_base=10,
+                                         control_token=CONTROL_TOKEN)
+        app = create_app(settings, clock=SandboxClock(speed=0), outbound=loopback_outbound(outbound))
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox", headers=HEADERS) as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox",
+                                     headers={**HEADERS, **CONTROL}) as client:
             yield Harness(client, app.state.sandbox, callbacks, answers)
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from easel.api.json_as_sent import JsonBody
+from easel.api.request_data import ReadingLimits, RequestData
 from easel.api.phpjson import (
     RequestDataError,
     as_php_arrays,
@@ -334,6 +336,9 @@ def test_the_verifier_accepts_what_a_php_server_signs_for_any_body(php: list[str
         request = read_signed_request(case["uri"], json_readings(case["body"].encode()))
         assert request.username == case["username"]
         strings = [message.decode() for message in request.messages]
+        # the server's own path prints the body as sent in C passes: the same strings
+        served = RequestData(len(case["body"]), body=JsonBody(case["body"].encode(), 64))
+        assert served.signing_messages(case["uri"], ReadingLimits()) == request.messages, case["body"]
         for reading in ("arrays", "objects"):
             if result[reading] is None:
                 continue  # PHP refused the body (a property name starting with NUL, when decoding to objects)

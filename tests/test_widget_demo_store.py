@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from easel.app import create_app
+from easel.app import create_demo_app
 from easel.demo.seed import DEMO_SECRET
 from easel.runtime import Runtime
 from easel.widget.customer_token import customer_token
@@ -23,7 +23,7 @@ ORDER = {"code": "MP148A", "choices": {"substrate": "paper", "style": "PF", "fra
 @pytest.fixture
 async def shop(demo_runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     """The app in-process; the store's order client talks to the same app in-process too."""
-    app = create_app(runtime=demo_runtime)
+    app = create_demo_app(runtime=demo_runtime)
     async with app.router.lifespan_context(app) as state:
 
         async def with_state(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]

@@ -11,7 +11,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -67,10 +67,9 @@ def _run_on_engine(make: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
 
 
 def _configure_logging(settings: Settings) -> None:
-    import logging
+    from .logging_setup import configure_logging
 
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level)
 
 
 def _run(make: Callable[[Runtime], Coroutine[Any, Any, T]], create_key: bool = False) -> T:
@@ -111,16 +110,21 @@ async def _check_ready(runtime: Runtime) -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @_friendly
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the API, the widget and the demo store against DATABASE_URL."""
+    """Serve the order API, the widget and vendor callbacks against DATABASE_URL (no demo, no sandboxes)."""
     import uvicorn
+
+    from .served import Served, record, served_url
+    from .web.server import uvicorn_options
 
     _run(_check_ready)
     if workers > 1 and "EASEL_RATE_LIMIT_STORE" not in os.environ:
         os.environ["EASEL_RATE_LIMIT_STORE"] = "database"  # one budget shared by every worker process
     settings = Settings.from_env()
+    # Every worker process reads the public URL back from the data folder (see easel.served).
+    record(settings, Served(settings.public_url.strip() or served_url(host, port), "serve"))
     _configure_logging(settings)
     uvicorn.run("easel.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level, access_log=False)
+                log_level=settings.log_level, access_log=False, **uvicorn_options(settings))
 
 
 @main.command()
@@ -128,25 +132,31 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
 @_friendly
 def demo(host: str, port: int) -> None:
-    """Migrate, load the demo data if absent, and serve everything in one process."""
+    """Migrate, load the demo data if absent, and serve everything in one process: the demo store and
+    the built-in vendor sandboxes too."""
     import dataclasses
-    import os
 
     import uvicorn
 
-    from .app import create_app
+    from .app import create_demo_app
     from .demo.seed import seed_demo
+    from .sandboxes.token import control_token
+    from .served import Served, record, served_url
     from .storage import migrate
+    from .web.server import uvicorn_options
 
     settings = Settings.from_env()
     # The demo runs the whole fulfilment chain on the built-in sandboxes, fast: a day of vendor time
-    # passes in 24 seconds and vendor orders are re-read every 5 seconds, unless told otherwise.
+    # passes in 24 seconds and vendor orders are re-read every 5 seconds, unless told otherwise; its
+    # sandboxes and test shops live on this machine, so callbacks may reach loopback unless told otherwise.
     if "EASEL_PUBLIC_URL" not in os.environ:
-        settings = dataclasses.replace(settings, public_url=f"http://{_reachable(host)}:{port}")
+        settings = dataclasses.replace(settings, public_url=served_url(host, port))
     if "EASEL_SANDBOX_SPEED" not in os.environ:
         settings = dataclasses.replace(settings, sandbox_speed=3600)
     if "EASEL_POLL_INTERVAL" not in os.environ:
         settings = dataclasses.replace(settings, poll_interval=5)
+    if "EASEL_CALLBACKS_ALLOW_PRIVATE" not in os.environ:
+        settings = dataclasses.replace(settings, callbacks_allow_private=True)
 
     async def prepare(runtime: Runtime) -> bool:
         await migrate.upgrade(runtime.engine)
@@ -154,15 +164,72 @@ def demo(host: str, port: int) -> None:
 
     click.echo("preparing the demo data (first run draws 24 artworks)…", err=True)
     loaded = _run(prepare, create_key=True)
+    token = control_token(settings, create=True)
+    record(settings, Served(settings.resolved_public_url, "demo"))
     click.echo(f"{'loaded' if loaded else 'kept'} the demo catalogue; serving on http://{host}:{port}/demo/",
                err=True)
+    click.echo(f"sandbox control token (Authorization: Bearer …): {token}", err=True)
     _configure_logging(settings)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, access_log=False)
+    uvicorn.run(create_demo_app(settings), host=host, port=port, log_level=settings.log_level, access_log=False,
+                **uvicorn_options(settings))
 
 
-def _reachable(host: str) -> str:
-    """A host name for URLs this server hands out, when it listens on every interface."""
-    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+@main.command()
+@click.argument("vendor", type=click.Choice(["pwinty", "pixelz", "image2art"]))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@click.option("--callback-url", help="Pwinty: where callbacks go for every account (one account's URL is set "
+                                     "with POST /_control/callbacks; `easel vendors` prints easel's).")
+@_friendly
+def sandbox(vendor: str, host: str, port: int, callback_url: str | None) -> None:
+    """Run one vendor sandbox alone, for a staging server or for every process of `easel serve --workers N`."""
+    import dataclasses
+
+    import uvicorn
+
+    from .app import create_sandbox_app
+    from .sandboxes.token import control_token
+    from .served import served_url
+    from .web.server import uvicorn_options
+
+    settings = Settings.from_env()
+    if "EASEL_CALLBACKS_ALLOW_PRIVATE" not in os.environ:
+        settings = dataclasses.replace(settings, callbacks_allow_private=True)
+    token = control_token(settings, create=True)
+    app = create_sandbox_app(vendor, settings, token=token, callback_url=callback_url)
+    entry = {vendor: {"sandbox": _standalone_account(vendor, served_url(host, port))}}
+    click.echo(f"{vendor} sandbox on {served_url(host, port)}", err=True)
+    click.echo(f"sandbox control token (Authorization: Bearer …): {token}", err=True)
+    click.echo(f"for EASEL_VENDOR_ACCOUNTS: {json.dumps(entry)}", err=True)
+    _configure_logging(settings)
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level, access_log=False, **uvicorn_options(settings))
+
+
+def _standalone_account(vendor: str, base: str) -> dict[str, str]:
+    """The sandbox account easel should use for a sandbox served alone at ``base``."""
+    from .dispatch.drivers import image2art, pixelz, pwinty
+
+    if vendor == "pixelz":
+        return {"url": f"{base}/REST.svc/JSON", **pixelz.SANDBOX_CREDENTIALS}
+    credentials = pwinty.SANDBOX_CREDENTIALS if vendor == "pwinty" else image2art.SANDBOX_CREDENTIALS
+    return {"url": base, **credentials}
+
+
+def _run_served(make: Callable[[Runtime], Coroutine[Any, Any, T]], settings: Settings | None = None) -> T:
+    """Like :func:`_run`, as the server on this data folder sees things: its public URL and, beside a
+    demo, the built-in sandbox accounts (see easel.served)."""
+    from .served import demo_recorded, settings_from_env
+
+    settings = settings or settings_from_env()
+
+    async def main() -> T:
+        runtime = Runtime.create(settings, builtin_sandboxes=demo_recorded(settings))
+        try:
+            return await make(runtime)
+        finally:
+            await runtime.close()
+
+    return asyncio.run(main())
 
 
 @main.command("secret-key")
@@ -213,7 +280,8 @@ def merchant() -> None:
 def _merchant_fields(email: str | None, name: str | None, origins: tuple[str, ...], cart_path: str | None,
                      cart_mode: str | None, login_url: str | None, callback_url: str | None,
                      currency: str | None, test_mode: bool | None, require_token: bool | None,
-                     require_timestamp: bool | None, pricing_requires_login: bool | None) -> dict[str, Any]:
+                     require_timestamp: bool | None, pricing_requires_login: bool | None,
+                     rate_limit: str | None = None) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if email is not None:
         fields["email"] = email.strip()
@@ -239,6 +307,8 @@ def _merchant_fields(email: str | None, name: str | None, origins: tuple[str, ..
         fields["require_timestamp"] = require_timestamp
     if pricing_requires_login is not None:
         fields["pricing_requires_login"] = pricing_requires_login
+    if rate_limit is not None:
+        fields["rate_limit"] = merchant_rules.validate_rate_limit(rate_limit)
     return fields
 
 
@@ -262,6 +332,9 @@ def _merchant_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="Signed order API requests must carry a timestamp within 5 minutes."),
         click.option("--pricing-requires-login/--no-pricing-requires-login", default=None,
                      help="The widget API gives no prices to shoppers who are not signed in."),
+        click.option("--rate-limit", metavar="N|default",
+                     help="Order API requests per endpoint and action in each EASEL_RATE_WINDOW; 'default' "
+                          "uses EASEL_RATE_LIMIT."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -276,6 +349,7 @@ def _describe(m: merchant_rules.Merchant) -> dict[str, Any]:
         "markups": m.markups.to_json(), "require_customer_token": m.require_customer_token,
         "require_timestamp": m.require_timestamp, "api_keys": list(m.api_keys), "routing": m.routing,
         "pricing_requires_login": m.pricing_requires_login,
+        "rate_limit": m.rate_limit if m.rate_limit is not None else "default (EASEL_RATE_LIMIT)",
     }
 
 
@@ -470,21 +544,35 @@ def catalog_import(file: Path, fmt: str | None) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Default: standard output.")
 @_friendly
 def catalog_export(fmt: str, output: Path | None) -> None:
-    """Write the catalogue in the import format."""
-    from .services.catalog_files import export_rows
+    """Write the catalogue in the import format. With -o FILE, images are copied into images/ beside
+    FILE and named relative to it (the folder imports anywhere); on standard output they keep their
+    absolute paths."""
+    from .services.catalog_files import bundle_images, export_rows
     from .storage import catalog as store
 
     async def job(runtime: Runtime) -> list[Any]:
         async with runtime.engine.connect() as conn:
             return await store.all_artworks(conn)
 
-    lines = export_rows(_run(job), fmt)
+    artworks = _run(job)
     if output is None:
-        for line in lines:
-            click.echo(line, nl=False)
+        _write_stdout(export_rows(artworks, fmt))
     else:
+        lines = export_rows(bundle_images(artworks, output), fmt)
         with output.open("w", encoding="utf-8", newline="") as f:
             f.writelines(lines)
+
+
+def _write_stdout(lines: Iterator[str]) -> None:
+    """Write to standard output; a reader that stops early (``| head``) ends the command quietly."""
+    try:
+        for line in lines:
+            sys.stdout.write(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would report the pipe again when it flushes stdout at exit: point it at /dev/null.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)  # 128 + SIGPIPE, what a shell shows for a writer whose reader went away
 
 
 # --- fulfilment --------------------------------------------------------------------------------------------
@@ -501,8 +589,9 @@ def worker(once: bool, concurrency: int | None) -> None:
     import anyio
 
     from .dispatch.build import build_worker
+    from .served import settings_from_env
 
-    settings = Settings.from_env()
+    settings = settings_from_env()  # with the served public URL: print files are handed to vendors
     if concurrency is not None:
         settings = dataclasses.replace(settings, worker_concurrency=concurrency)
     _configure_logging(settings)
@@ -521,7 +610,7 @@ def worker(once: bool, concurrency: int | None) -> None:
                     break
         return 0
 
-    ran = _run(job)
+    ran = _run_served(job, settings)
     if once:
         click.echo(f"ran {ran} jobs")
 
@@ -617,12 +706,17 @@ def jobs_cancel(job_ids: tuple[int, ...]) -> None:
 @main.command()
 @_friendly
 def vendors() -> None:
-    """The vendor accounts in use and the callback URL to register with each."""
+    """The vendor accounts in use and the callback URL to register with each (at Pwinty in its dashboard;
+    at an `easel sandbox pwinty`, POST {"merchantId": …, "url": …} to its /_control/callbacks)."""
 
     async def job(runtime: Runtime) -> list[str]:
         d = runtime.dispatch
         return [f"{a.vendor}\t{a.name}\t{a.base_url}\tcallback {d.callback_url(a.vendor, a.name)}"
                 for a in d.accounts.all()]
 
-    for line in _run(job):
+    lines = _run_served(job)
+    for line in lines:
         click.echo(line)
+    if not lines:
+        click.echo("no vendor accounts: set EASEL_VENDOR_ACCOUNTS (its sandbox entries take test orders, e.g. an "
+                   "`easel sandbox` process)", err=True)

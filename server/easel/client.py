@@ -346,10 +346,15 @@ def verify_webhook(secret: str | bytes, headers: Mapping[str, str], body: bytes,
     """Check a status callback from easel (Standard Webhooks) and return its JSON event.
 
     ``secret`` is your API secret; ``headers`` the request's headers (any case); ``body`` the raw bytes.
-    Raises ``ValueError`` when the signature is wrong or the timestamp is more than ``tolerance``
-    seconds away. Keep the ``webhook-id`` of events you processed: a retry repeats it.
+    Raises ``ValueError`` (``WebhookVerificationError``) when the signature is wrong, the timestamp is
+    more than ``tolerance`` seconds away, or anything given is not what a callback carries, whatever it
+    is. Keep the ``webhook-id`` of events you processed: a retry repeats it. Signed and checked with the
+    ``standardwebhooks`` library.
     """
-    from easel.dispatch.webhook_signature import verify
+    from easel.dispatch.webhook_signature import WebhookVerificationError, verify
 
     verify(secret, headers, body, tolerance=tolerance)
-    return json.loads(body)
+    try:
+        return json.loads(bytes(body))
+    except (ValueError, RecursionError):
+        raise WebhookVerificationError("the body is not a JSON event") from None

@@ -1,7 +1,7 @@
 """Outbound HTTP to URLs that merchants (or their shoppers' pages) name, guarded against SSRF.
 
-easel posts to merchants' servers (the cart relay; later, order status callbacks). A merchant could
-point such a URL at easel's own network, so every request here:
+easel posts to merchants' servers (the cart relay, order status callbacks) and fetches the image URLs
+of catalogue files. Whoever names such a URL could point it at easel's own network, so every request here:
 
 - is only made to an allowed origin when the caller gives a list (``allowed_origins``);
 - resolves the host itself and refuses loopback, private, link-local (cloud metadata), multicast,
@@ -28,6 +28,7 @@ import anyio
 import httpx
 
 from .domain.merchants import origin_matches
+from .redact import redact_text, redact_url
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -119,7 +120,15 @@ class Outbound:
                    headers: Mapping[str, str] | None = None) -> OutboundResponse:
         """POST ``content`` to ``url``; ``allowed_origins`` (patterns as merchants register them) limits
         where it, and every redirect, may go; ``None`` allows any public host."""
-        method, body = "POST", content
+        return await self._follow("POST", url, content, allowed_origins, headers)
+
+    async def get(self, url: str, *, allowed_origins: Sequence[str] | None = None,
+                  headers: Mapping[str, str] | None = None) -> OutboundResponse:
+        """GET ``url`` (a catalogue image), with the same checks on it and on every redirect as :meth:`post`."""
+        return await self._follow("GET", url, b"", allowed_origins, headers)
+
+    async def _follow(self, method: str, url: str, body: bytes, allowed_origins: Sequence[str] | None,
+                      headers: Mapping[str, str] | None) -> OutboundResponse:
         try:
             with anyio.fail_after(self._deadline):
                 for _ in range(self._max_redirects + 1):
@@ -141,10 +150,10 @@ class Outbound:
             parts = urlsplit(url)
             port_given = parts.port
         except ValueError:
-            raise OutboundRefused(f"{url[:200]!r} is not a valid URL") from None
+            raise OutboundRefused(f"{redact_url(url[:200])!r} is not a valid URL") from None
         scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
         if scheme not in ("http", "https") or not host:
-            raise OutboundRefused(f"{url[:200]!r} is not an http(s) URL")
+            raise OutboundRefused(f"{redact_url(url[:200])!r} is not an http(s) URL")
         if parts.username is not None or parts.password is not None:
             raise OutboundRefused("URLs with credentials are not allowed")
         origin = _origin(scheme, host, port_given)
@@ -190,4 +199,4 @@ class Outbound:
                 return OutboundResponse(response.status_code, response.headers, b"".join(chunks),
                                         parts.geturl())
         except httpx.HTTPError as err:
-            raise OutboundFailed(f"{type(err).__name__}: {err}".rstrip(": ")) from None
+            raise OutboundFailed(redact_text(f"{type(err).__name__}: {err}".rstrip(": "))) from None

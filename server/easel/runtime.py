@@ -40,8 +40,9 @@ class Runtime:
     dispatch: Dispatch
 
     @classmethod
-    def create(cls, settings: Settings, create_key: bool = False) -> Runtime:
-        """Build the runtime; raises SettingsError (one sentence) for a bad URL or key."""
+    def create(cls, settings: Settings, create_key: bool = False, builtin_sandboxes: bool = False) -> Runtime:
+        """Build the runtime; raises SettingsError (one sentence) for a bad URL or key. With
+        ``builtin_sandboxes`` (the demo), test orders go to the mounted sandboxes by default."""
         secrets = load_secret_box(settings, create=create_key)
         engine = create_engine(settings.resolved_database_url)
         tables = load_option_tables()
@@ -50,9 +51,10 @@ class Runtime:
                                  headers={"User-Agent": "easel"})
         products = Products(engine, tables, prices)
         limiter = _rate_limiter(settings, engine)
-        dispatch = build_dispatch(settings, engine, secrets, tables, http)
+        dispatch = build_dispatch(settings, engine, secrets, tables, http, builtin_sandboxes=builtin_sandboxes)
         orders = Orders(engine, products, routable=dispatch.routable, on_created=dispatch.on_created)
-        return cls(settings, engine, tables, prices, secrets, products, http, MerchantDirectory(engine, secrets),
+        return cls(settings, engine, tables, prices, secrets, products, http, MerchantDirectory(
+            engine, secrets, settings.cache_ttl, settings.cache_max_entries, settings.cache_max_bytes),
                    orders, limiter, dispatch)
 
     async def close(self) -> None:

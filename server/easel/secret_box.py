@@ -64,7 +64,7 @@ def load_secret_box(settings: Settings, create: bool = False) -> SecretBox:
             f"EASEL_SECRET_KEY is not set and there is no key file at {path}; "
             "set it (make one with `easel secret-key`) or run `easel demo` once"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data folder: keys and addresses
     key = new_key()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -54,8 +54,9 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("debug", "info", "warning", "error")),
     # --- fulfilment ---
     Setting("EASEL_PUBLIC_URL", "public_url", str, "",
-            "Base URL at which vendors reach this easel (print files, vendor callbacks); empty means "
-            "`http://127.0.0.1:8000`, or the host and port given to `easel serve`/`easel demo`."),
+            "Base URL at which vendors reach this easel (print files, vendor callbacks); empty means the host "
+            "and port `easel serve`/`easel demo` last served on (recorded in `$EASEL_DATA_DIR/served.json`, "
+            "read by every command), else `http://127.0.0.1:8000`."),
     Setting("EASEL_WORKER", "worker", bool, True,
             "Run a fulfilment worker inside `easel serve` and `easel demo`; turn off when `easel worker` "
             "processes do the work."),
@@ -71,12 +72,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds between re-reads of a submitted vendor order (the fallback when vendor callbacks are lost)."),
     Setting("EASEL_VENDOR_ACCOUNTS", "vendor_accounts", str, "",
             "JSON file with vendor credentials and base URLs (`{\"pwinty\": {\"live\": {\"url\": …, "
-            "\"merchant_id\": …, \"api_key\": …}}}`); empty means only the built-in sandboxes."),
-    Setting("EASEL_SANDBOXES", "sandboxes", bool, True,
-            "Mount the built-in vendor sandboxes under `/sandbox/…`; test orders go there unless "
-            "EASEL_VENDOR_ACCOUNTS names another sandbox."),
+            "\"merchant_id\": …, \"api_key\": …}}}`); its `sandbox` entries take test orders (e.g. an "
+            "`easel sandbox` process). `easel serve` knows no other accounts; `easel demo` defaults to the "
+            "sandboxes it mounts."),
     Setting("EASEL_SANDBOX_SPEED", "sandbox_speed", int, 1,
-            "Sandbox seconds per real second of the built-in sandboxes (`easel demo` uses 3600 unless set)."),
+            "Sandbox seconds per real second of the built-in sandboxes, mounted or run alone by `easel sandbox` "
+            "(`easel demo` uses 3600 unless set)."),
     Setting("EASEL_CALLBACKS_ALLOW_PRIVATE", "callbacks_allow_private", bool, False,
             "Let every outbound request to a URL someone else named (merchant callbacks, the cart relay, sandbox "
             "callbacks and webhooks, catalogue image URLs) reach loopback and private addresses; `easel demo` and "
@@ -153,7 +154,6 @@ class Settings:
     job_max_attempts: int = 12
     poll_interval: int = 900
     vendor_accounts: str = ""
-    sandboxes: bool = True
     sandbox_speed: int = 1
     callbacks_allow_private: bool = False
     sandbox_token: str = ""

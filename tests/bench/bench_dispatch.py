@@ -38,6 +38,7 @@ from easel.storage.engine import create_engine
 from easel.vendors.pwinty import PrintItem, PwintyAdapter, Recipient
 
 from ..dispatch_helpers import api_client, place, styled_skus, write_accounts
+from ..sandbox_access import CONTROL
 from .servers import scratch_postgresql, uvicorn_process
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000"))
@@ -65,7 +66,7 @@ async def _place_all(settings: Settings, sandbox: str, workers: int) -> float:
         processes = [subprocess.Popen([easel, "worker"], env=env, stdout=subprocess.DEVNULL)  # noqa: ASYNC220
                      for _ in range(workers)]
         await asyncio.sleep(1.5)  # let the workers start before the clock does
-        async with api_client(runtime) as client, httpx.AsyncClient() as http:
+        async with api_client(runtime) as client, httpx.AsyncClient(headers=CONTROL) as http:
             skus = await styled_skus(runtime, "CG", "S")
             start = time.perf_counter()
             for _ in range(ORDERS):

@@ -7,6 +7,8 @@ from starlette.applications import Starlette
 
 from easel.sandboxes.pwinty import PwintySandboxSettings, create_app
 
+from ..sandbox_access import CONTROL_TOKEN
+
 
 def create() -> Starlette:
-    return create_app(PwintySandboxSettings(tick_seconds=1.0))
+    return create_app(PwintySandboxSettings(tick_seconds=1.0, control_token=CONTROL_TOKEN))

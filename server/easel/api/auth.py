@@ -1,27 +1,38 @@
 """Authenticating an order API request: who claims to send it, is the signature theirs, is it fresh,
 and is it within the merchant's rate limit.
 
-Order of checks: read the data (size and shape), look the username up (cached), verify the HMAC
-against every PHP reading of the data in constant time, check the optional signed timestamp, then
-count the request against the merchant's limit for its action.
+Order of checks, cheapest first, so a request from no one costs little: read the data (size, syntax,
+depth), check the claimed username's form and the signature's (64 hex digits), look the username up
+(a bounded cache), build the strings PHP may have signed (at most EASEL_SIGNATURE_READINGS, the other
+readings only for data up to EASEL_SIGNATURE_ALT_BYTES) and verify the HMAC against each in constant
+time. An unknown username is verified against a dummy secret, so it answers the same error (112) after
+the same work as a wrong signature: neither the answer nor its time tells which usernames exist. Only
+then is the data read as values, the request counted against the merchant's limit for its endpoint and
+action, and the optional signed timestamp checked; from there on every answer carries the rate-limit
+headers.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 
-from ..domain.merchants import Merchant
+from ..domain.merchants import Merchant, is_username
 from ..runtime import Runtime
 from .errors import ApiError
 from .rate_limit import RateState
-from .request_data import RequestData, read_request_data
-from .signing import read_signed_request, signing_uri
+from .request_data import ReadingLimits, RequestData, read_request_data
+from .signing import SignedRequest, signing_uri
 
 TIMESTAMP_TOLERANCE = 300  # seconds either side of the server's clock
+_DUMMY_SECRET = secrets.token_urlsafe(32)  # as long as a real one: the same HMAC work for unknown usernames
+ReadTest = Callable[[dict[str, Any]], bool]
+"""Whether a POST's data asks only to read (the document's curl -d examples), so it counts as the GET."""
 
 
 @dataclass(frozen=True)
@@ -43,26 +54,59 @@ def _check_timestamp(merchant: Merchant, data: dict[str, Any]) -> None:
         raise ApiError(113, "The signed timestamp is more than 5 minutes away from the server's clock.")
 
 
-async def authenticate(request: Request, runtime: Runtime, data: RequestData | None = None) -> SignedCall:
-    """The signed caller of this request, or an ApiError with the documented error object."""
-    data = data or await read_request_data(request, runtime.settings.max_body_bytes)
+def limits_of(runtime: Runtime) -> ReadingLimits:
+    settings = runtime.settings
+    return ReadingLimits(settings.signature_readings, settings.signature_alt_bytes, settings.max_json_depth)
+
+
+async def read_data(request: Request, runtime: Runtime) -> RequestData:
+    return await read_request_data(request, runtime.settings.max_body_bytes, runtime.settings.max_json_depth)
+
+
+def rate_action(request: Request, reads: bool = False) -> str:
+    """The rate-limit action: the method (GET when a POST only reads) and the route's document path."""
+    route = request.scope.get("route")
+    name = getattr(route, "name", None) or f"{request.method} {request.url.path}"
+    path = name.split(" ", 1)[-1]
+    return f"{'GET' if reads else request.method} {path}"
+
+
+async def authenticate(request: Request, runtime: Runtime, data: RequestData | None = None,
+                       read_if: ReadTest | None = None) -> SignedCall:
+    """The signed caller of this request, or an ApiError with the documented error object (carrying the
+    rate-limit headers once the merchant is known)."""
+    data = data or await read_data(request, runtime)
+    username, signature = data.claim("username"), data.claim("signature")
+    if username is None:
+        raise ApiError(110, "The request data has no username (send it, as a string, with the signature).")
+    if not is_username(username):
+        raise ApiError(110, "The username is not one any merchant can have (3-64 letters, digits, '.', '_', '-').")
+    if signature is None or len(signature) != 64:
+        raise ApiError(112)
+    found = await runtime.merchants.by_username(username)
     # The client signs the path as it wrote it in the URL, so use it undecoded.
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
-    signed = read_signed_request(signing_uri(raw_path.decode("latin-1")), data.readings)
-    if not signed.username:
-        raise ApiError(110, "The request data has no username (send it with the signature).")
-    found = await runtime.merchants.by_username(signed.username)
-    if found is None:
-        raise ApiError(111, f"No merchant is called {signed.username[:64]!r}.")
-    if not signed.verify(found.secret):
+    uri = signing_uri(raw_path.decode("latin-1"))
+    signed = SignedRequest(uri, username, signature, data.signing_messages(uri, limits_of(runtime)))
+    if not signed.verify(found.secret if found else _DUMMY_SECRET) or found is None:
         raise ApiError(112)
     merchant = found.merchant
     request.scope.setdefault("state", {})["merchant"] = merchant.username
-    payload = {k: v for k, v in data.data.items() if k not in ("username", "signature")}
-    _check_timestamp(merchant, payload)
-    rate = await runtime.rate_limiter.hit(f"{merchant.id}:{request.method}")
+    try:
+        payload = data.values()
+    except ApiError as err:
+        rate = await runtime.rate_limiter.hit(f"{merchant.id}:{rate_action(request)}", merchant.rate_limit)
+        err.headers.update(rate.headers())
+        raise
+    action = rate_action(request, reads=request.method == "POST" and read_if is not None and read_if(payload))
+    rate = await runtime.rate_limiter.hit(f"{merchant.id}:{action}", merchant.rate_limit)
     if not rate.allowed:
-        raise ApiError(120, f"More than {rate.limit} {request.method} requests in this window; "
+        raise ApiError(120, f"More than {rate.limit} {action} requests in this window; "
                             f"try again in {rate.reset_in} seconds.",
                        headers={**rate.headers(), "Retry-After": str(rate.reset_in)})
+    try:
+        _check_timestamp(merchant, payload)
+    except ApiError as err:
+        err.headers.update(rate.headers())
+        raise
     return SignedCall(merchant, payload, rate)

@@ -2,7 +2,8 @@
 
 The document's curl examples for ``GET /orders`` and ``GET /orders/:id`` send the signed JSON with
 ``-d``, which makes curl send a POST; so a POST to those paths whose data holds nothing but the
-signature (and paging) is answered as the GET it was meant to be.
+signature (and paging) is answered, and counted against the rate limit, as the GET it was meant to be.
+Every answer to a merchant whose signature matched, errors included, carries the rate-limit headers.
 """
 
 from __future__ import annotations
@@ -29,10 +30,9 @@ from ..services.orders import DuplicateOrder, NotEditable, OrderProblem, QuotePr
 from ..services.products import UnknownSku
 from ..storage import catalog as catalog_store
 from ..web.state import runtime_of
-from .auth import SignedCall, authenticate
+from .auth import ReadTest, SignedCall, authenticate, read_data
 from .errors import ApiError, api_error_response
 from .presenters import artwork_json, order_json, product_json
-from .request_data import read_request_data
 
 Handler = Callable[[Request, Runtime, SignedCall], Awaitable[Response]]
 M = TypeVar("M", bound=BaseModel)
@@ -41,21 +41,36 @@ _ORDER_FIELDS = {"customer", "shipping", "billing", "items", "external_order_num
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-def signed(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, run the handler, and put the rate-limit headers on whatever it answers."""
-
+def _signed(handler: Handler, read_if: ReadTest | None) -> Callable[[Request], Awaitable[Response]]:
     @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
         runtime = runtime_of(request)
         try:
-            call = await authenticate(request, runtime)
-            response = await handler(request, runtime, call)
+            call = await authenticate(request, runtime, read_if=read_if)
         except ApiError as err:
             return api_error_response(err)
+        try:
+            response = await handler(request, runtime, call)
+        except ApiError as err:
+            response = api_error_response(err)
         response.headers.update(call.rate.headers())
         return response
 
     return endpoint
+
+
+def signed(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, run the handler, and put the rate-limit headers on whatever it answers."""
+    return _signed(handler, None)
+
+
+def signed_reading_if(read_if: ReadTest) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """As :func:`signed`, for a POST that is answered as a GET when ``read_if(data)``; it counts as that GET."""
+    return lambda handler: _signed(handler, read_if)
+
+
+def _only_reads(data: dict[str, Any]) -> bool:
+    return not _ORDER_FIELDS & data.keys()
 
 
 def validate(model: type[M], data: dict[str, Any], code: int = 200) -> M:
@@ -104,9 +119,9 @@ async def list_orders(request: Request, runtime: Runtime, call: SignedCall) -> R
     return await _list(runtime, call)
 
 
-@signed
+@signed_reading_if(_only_reads)
 async def create_order(request: Request, runtime: Runtime, call: SignedCall) -> Response:
-    if not _ORDER_FIELDS & call.data.keys() and request.method == "POST":
+    if request.method == "POST" and _only_reads(call.data):
         return await _list(runtime, call)  # the document's curl -d example for GET /orders
     try:
         order = OrderRequest.model_validate(call.data)
@@ -144,10 +159,10 @@ async def get_order(request: Request, runtime: Runtime, call: SignedCall) -> Res
     return await _get(request, runtime, call)
 
 
-@signed
+@signed_reading_if(_only_reads)
 async def post_order(request: Request, runtime: Runtime, call: SignedCall) -> Response:
     """POST /orders/:id with only the signature is the document's curl example for GET /orders/:id."""
-    if _ORDER_FIELDS & call.data.keys():
+    if not _only_reads(call.data):
         raise ApiError(405, "POST /orders/:id only reads an order; use PUT to change its shipping address.")
     return await _get(request, runtime, call)
 
@@ -236,10 +251,10 @@ async def ping(request: Request) -> Response:
     """``GET /ping``: pong, plus the merchant when the request is signed (as the document shows)."""
     runtime = runtime_of(request)
     try:
-        data = await read_request_data(request, runtime.settings.max_body_bytes)
-        if "signature" not in data.data and "username" not in data.data:
+        data = await read_data(request, runtime)
+        if not {"signature", "username"} & data.keys():
             return _json({"pong": "ping"})
-        call = await authenticate(request, runtime, data)
+        call = await authenticate(request, runtime, data, read_if=lambda _: True)
     except ApiError as err:
         return api_error_response(err)
     response = _json({"pong": "ping", "user": {"username": call.merchant.username, "email": call.merchant.email}})

@@ -23,13 +23,14 @@ class ErrorCode:
 
 ERROR_CODES: tuple[ErrorCode, ...] = (
     ErrorCode(100, 400, "Malformed request.", "The body is not a JSON object (or form data) easel can read: "
-              "malformed or truncated JSON, an array or string instead of an object, nesting deeper than 64."),
+              "malformed or truncated JSON, an array or string instead of an object, a key given twice, nesting deeper "
+              "than EASEL_MAX_JSON_DEPTH (64)."),
     ErrorCode(101, 413, "Request too large.", "The body is larger than the server accepts (EASEL_MAX_BODY_BYTES)."),
     ErrorCode(102, 400, "Invalid encoding.", "The body or a parameter is not valid UTF-8."),
     ErrorCode(103, 415, "Unsupported media type.",
               "Send JSON (application/json) or form data (application/x-www-form-urlencoded)."),
-    ErrorCode(110, 401, "Authentication Failed.", "The request has no username."),
-    ErrorCode(111, 401, "Authentication Failed.", "The username is not a merchant of this service."),
+    ErrorCode(110, 401, "Authentication Failed.",
+              "The request has no username, or one no merchant can have (3-64 letters, digits, '.', '_', '-')."),
     ErrorCode(112, 401, "Authentication Failed.", "Signature is not valid"),
     ErrorCode(113, 401, "Authentication Failed.",
               "The merchant requires a signed timestamp within 5 minutes of the server's clock, and it is "

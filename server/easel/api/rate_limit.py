@@ -1,9 +1,11 @@
-"""Rate limits per merchant and per action (GET, POST, PUT, DELETE), in fixed windows.
+"""Rate limits in fixed windows, per key: the order API's key is merchant, method and endpoint
+(``7:GET /orders/:id``), as the document puts it, "for each GET and POST action available for each endpoint".
 
-``memory`` counts in this process (one server); ``database`` counts in the ``rate_counters`` table and
-``redis`` in a Redis key per merchant, action and window, so every process sharing them shares one
-budget. Each reports the limit and what remains, which the order API returns on every response as
-``X-Rate-Limit`` and ``X-Rate-Limit-Remaining``.
+``memory`` counts in this process (one server; a bounded cache, expired windows dropped); ``database``
+counts in the ``rate_counters`` table and ``redis`` in a Redis key per key and window, so every process
+sharing them shares one budget. The limit comes with each hit (a merchant may have its own; ``None`` is
+the store's default, ``EASEL_RATE_LIMIT``). Each reports the limit and what remains, which the order API
+returns on every response to a known merchant as ``X-Rate-Limit`` and ``X-Rate-Limit-Remaining``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import redis.asyncio
+from cachetools import TTLCache
 import redis.exceptions
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,27 +43,30 @@ class RateState:
 
 
 class RateLimiter(Protocol):
-    async def hit(self, key: str) -> RateState: ...
+    async def hit(self, key: str, limit: int | None = None) -> RateState:
+        """Count one request under ``key``; ``limit`` overrides the store's default for this key."""
+        ...
 
     async def close(self) -> None:
         """Let go of what the store holds open (a Redis connection pool); most hold nothing."""
 
 
 class MemoryRateLimiter:
-    def __init__(self, limit: int, window: int, clock: Callable[[], float] = time.time):
+    """Counters of this process, at most ``max_keys`` of them; a window's counters expire with it."""
+
+    def __init__(self, limit: int, window: int, clock: Callable[[], float] = time.time, max_keys: int = 100_000):
         self.limit = limit
         self.window = window
         self._clock = clock
-        self._counts: dict[tuple[str, int], int] = {}
+        self._counts: TTLCache[tuple[str, int], int] = TTLCache(maxsize=max_keys, ttl=window, timer=clock)
 
-    async def hit(self, key: str) -> RateState:
+    async def hit(self, key: str, limit: int | None = None) -> RateState:
+        limit = limit or self.limit
         now = int(self._clock())
         start = now - now % self.window
-        if len(self._counts) > 100_000:
-            self._counts = {k: v for k, v in self._counts.items() if k[1] == start}
         count = self._counts.get((key, start), 0) + 1
         self._counts[(key, start)] = count
-        return RateState(self.limit, self.limit - count, start + self.window - now)
+        return RateState(limit, limit - count, start + self.window - now)
 
     async def close(self) -> None:
         pass
@@ -73,7 +79,8 @@ class DatabaseRateLimiter:
         self.window = window
         self._clock = clock
 
-    async def hit(self, key: str) -> RateState:
+    async def hit(self, key: str, limit: int | None = None) -> RateState:
+        limit = limit or self.limit
         now = int(self._clock())
         start = now - now % self.window
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
@@ -87,7 +94,7 @@ class DatabaseRateLimiter:
             if count == 1:  # first hit of a window: forget this key's older windows
                 await conn.execute(delete(rate_counters).where(rate_counters.c.key == key,
                                                                rate_counters.c.window_start < start))
-        return RateState(self.limit, self.limit - count, start + self.window - now)
+        return RateState(limit, limit - count, start + self.window - now)
 
     async def close(self) -> None:
         pass  # the engine is the runtime's to dispose of
@@ -106,7 +113,8 @@ class RedisRateLimiter:
         self._clock = clock
         self.prefix = prefix
 
-    async def hit(self, key: str) -> RateState:
+    async def hit(self, key: str, limit: int | None = None) -> RateState:
+        limit = limit or self.limit
         now = int(self._clock())
         start = now - now % self.window
         name = f"{self.prefix}{key}:{start}"
@@ -117,8 +125,8 @@ class RedisRateLimiter:
                 count, _ = await pipe.execute()
         except (redis.exceptions.RedisError, OSError) as err:
             log.warning("rate limit not counted (Redis: %s); request let through", err)
-            return RateState(self.limit, self.limit, start + self.window - now)
-        return RateState(self.limit, self.limit - int(count), start + self.window - now)
+            return RateState(limit, limit, start + self.window - now)
+        return RateState(limit, limit - int(count), start + self.window - now)
 
     async def close(self) -> None:
         await self.client.aclose()

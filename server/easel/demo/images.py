@@ -13,6 +13,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from ..services.artwork_images import working_copy_is_current, working_copy_path, write_working_copy
+
 _DRAW_WIDTH = 320
 
 
@@ -88,15 +90,21 @@ def draw_artwork(code: str, motif: str, width: int, height: int) -> Image.Image:
 
 
 def write_artwork_image(path: Path, code: str, motif: str, width: int, height: int) -> None:
-    """Write the master JPEG unless a file of that size is already there."""
-    if path.exists():
-        try:
-            with Image.open(path) as existing:
-                if existing.size == (width, height):
-                    return
-        except OSError:
-            pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    draw_artwork(code, motif, width, height).save(tmp, "JPEG", quality=80)
-    tmp.replace(path)
+    """Write the master JPEG unless a file of that size is already there, and its working copy (what
+    thumbnails and previews are rendered from, as for an imported artwork) unless it is current."""
+    if not _has_size(path, width, height):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        draw_artwork(code, motif, width, height).save(tmp, "JPEG", quality=80)
+        tmp.replace(path)
+    copy = working_copy_path(path)
+    if not working_copy_is_current(path, copy):
+        write_working_copy(path, copy, max_pixels=width * height)
+
+
+def _has_size(path: Path, width: int, height: int) -> bool:
+    try:
+        with Image.open(path) as existing:
+            return existing.size == (width, height)
+    except OSError:
+        return False

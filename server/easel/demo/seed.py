@@ -17,6 +17,9 @@ from .images import write_artwork_image
 DEMO_USERNAME = "testing"
 DEMO_SECRET = "$2y$08$tEwCIc9DxDNKRvzHhfRRlOHxDbu.MyIk5EnzEmZVEJ/GeuHXa.tki"  # noqa: S105 (the document's public test secret)
 DEMO_API_KEY = "demo"
+DEMO_RATE_LIMIT = 100_000
+"""Order API requests per endpoint and action a day for the demo merchant: the document calls the test
+account's limit "very liberal", and development should not run into it."""
 
 
 def demo_rows() -> list[dict[str, Any]]:
@@ -44,7 +47,10 @@ async def seed_demo(runtime: Runtime, images: bool = True) -> bool:
     if images:
         write_demo_images(images_dir)
     async with runtime.engine.begin() as conn:
-        if await merchant_store.merchant_by_username(conn, DEMO_USERNAME) is not None:
+        existing = await merchant_store.merchant_by_username(conn, DEMO_USERNAME)
+        if existing is not None:
+            if existing.rate_limit is None:  # a demo database from before merchants had their own limit
+                await merchant_store.update_merchant(conn, existing.id, {"rate_limit": DEMO_RATE_LIMIT})
             return False
         artworks = [a for a, _ in demo_artworks(images_dir)]
         await catalog_store.upsert_artworks(conn, artworks)
@@ -54,7 +60,7 @@ async def seed_demo(runtime: Runtime, images: bool = True) -> bool:
             conn, DEMO_USERNAME, runtime.secrets.encrypt(DEMO_SECRET),
             {"email": "testing@newerahd.com", "name": "Easel demo gallery", "test_mode": True,
              "allowed_origins": ["http://127.0.0.1:*", "http://localhost:*"], "cart_path": "/demo/cart",
-             "cart_mode": "direct", "login_url": "/demo/login"},
+             "cart_mode": "direct", "login_url": "/demo/login", "rate_limit": DEMO_RATE_LIMIT},
             api_key=DEMO_API_KEY,
         )
     return True

@@ -3,10 +3,18 @@
 Adding a vendor means adding its driver to :func:`installed_drivers` (and its module, mapping table and
 sandbox); everything else is found from here. Mapping tables are loaded and checked at start-up, so a
 bad table stops easel with one sentence instead of failing an order later.
+
+Vendor accounts come from `EASEL_VENDOR_ACCOUNTS` only, unless ``builtin_sandboxes`` is asked for (the
+demo, which mounts them): then each vendor's built-in sandbox account is the default for test orders.
+A production server never sends a test order to a sandbox that nobody configured.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -34,13 +42,13 @@ def installed_drivers(http: httpx.AsyncClient) -> dict[str, Driver]:
 
 def build_dispatch(settings: Settings, engine: AsyncEngine, secrets: SecretBox, tables: OptionTables,
                    http: httpx.AsyncClient, *, drivers: dict[str, Driver] | None = None,
-                   outbound: Outbound | None = None) -> Dispatch:
+                   outbound: Outbound | None = None, builtin_sandboxes: bool = False) -> Dispatch:
     drivers = drivers if drivers is not None else installed_drivers(http)
     retouchers = [vendor for vendor in drivers if vendor in RETOUCHERS]
     maps = {vendor: load_product_map(vendor, tables) for vendor in drivers if vendor not in retouchers}
     public_url = settings.resolved_public_url
-    accounts = load_accounts(settings.vendor_accounts, [d.builtin_sandbox(public_url) for d in drivers.values()],
-                             {vendor: d.live_hosts for vendor, d in drivers.items()})
+    builtin = [d.builtin_sandbox(public_url) for d in drivers.values()] if builtin_sandboxes else []
+    accounts = load_accounts(settings.vendor_accounts, builtin, {vendor: d.live_hosts for vendor, d in drivers.items()})
     return Dispatch(engine, secrets, router=Router(maps, retouchers=retouchers), maps=maps, drivers=drivers,
                     accounts=accounts,
                     outbound=outbound or Outbound(http, allow_private=settings.callbacks_allow_private),
@@ -51,3 +59,21 @@ def build_worker(settings: Settings, engine: AsyncEngine, dispatch: Dispatch, *,
     policy = RetryPolicy(base=float(settings.job_backoff), max_attempts=settings.job_max_attempts)
     return Worker(engine, dispatch.kinds(), name=name, lease=float(settings.job_lease),
                   concurrency=settings.worker_concurrency, policy=policy, clock=dispatch.clock)
+
+
+@asynccontextmanager
+async def background_worker(settings: Settings, dispatch: Dispatch) -> AsyncIterator[None]:
+    """Run a worker for as long as the block lasts (inside `easel serve`/`easel demo`), unless
+    EASEL_WORKER is off because `easel worker` processes do the work."""
+    if not settings.worker:
+        yield
+        return
+    worker = build_worker(settings, dispatch.engine, dispatch)
+    dispatch.on_new_work = worker.wake
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(worker.run)
+        try:
+            yield
+        finally:
+            dispatch.on_new_work = None
+            tg.cancel_scope.cancel()

@@ -5,8 +5,8 @@ merchant answers 2xx; until then the events after it wait (so a merchant never s
 "in production"). A failed attempt schedules the next one after a growing gap (``backoff.CALLBACK_GAPS``:
 15 attempts over 25 hours); after the last, the event is marked ``failed`` and the next one goes.
 A URL the SSRF guard refuses (a private address) fails at once. Each attempt is signed afresh
-(``webhook_signature``) with the same ``webhook-id``, the event id. Nothing depends on delivery alone:
-``GET /orders/:id/events`` lists the same events.
+(``webhook_signature``, with the ``standardwebhooks`` library) with the same ``webhook-id``, the event
+id. Nothing depends on delivery alone: ``GET /orders/:id/events`` lists the same events.
 """
 
 from __future__ import annotations

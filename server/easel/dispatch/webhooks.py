@@ -17,12 +17,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from ..vendors.errors import VendorError
+from ..web.json_body import JsonBodyError, check_depth
 from ..web.state import runtime_of
 from .vendor_files import serve_master
 
 log = logging.getLogger("easel.dispatch.webhooks")
-
-MAX_CALLBACK_BYTES = 256 * 1024
 
 
 async def vendor_callback(request: Request) -> Response:
@@ -32,14 +31,18 @@ async def vendor_callback(request: Request) -> Response:
     if vendor not in dispatch.drivers or account not in ("sandbox", "live") or not dispatch.callback_token_ok(
             vendor, account, request.path_params["token"]):
         return PlainTextResponse("Not Found", 404)
-    body = await request.body()
-    if len(body) > MAX_CALLBACK_BYTES:
-        return PlainTextResponse("Payload Too Large", 413)
+    body = await request.body()  # its size was bounded before it was read (EASEL_CALLBACK_MAX_BODY_BYTES)
+    try:  # before any vendor parser sees it: json.loads recurses once per bracket
+        check_depth(body, runtime_of(request).settings.max_json_depth)
+    except JsonBodyError as err:
+        log.warning("%s callback refused: %s", vendor, err)
+        return PlainTextResponse("Bad Request", 400)
     driver = dispatch.drivers[vendor]
     found = dispatch.accounts.get(vendor, account)
+    if found is None:  # no such account here: nothing to verify the callback with, nothing to re-read
+        return PlainTextResponse("Not Found", 404)
     try:
-        if found is not None:
-            driver.verify_callback(found, body, request.headers)
+        driver.verify_callback(found, body, request.headers)
     except VendorError as err:
         log.warning("%s callback refused: %s", vendor, err)
         return PlainTextResponse("Unauthorized", 401)

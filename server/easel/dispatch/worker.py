@@ -31,6 +31,7 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..outbound import OutboundFailed
+from ..redact import redact_text
 from ..storage.types import utcnow
 from ..vendors.errors import VendorError
 from . import queue
@@ -232,14 +233,14 @@ class Worker:
             await self._park(job, kind, f"gave up after {failures} attempts: {reason}")
             return
         delay = policy.delay(failures, self.rng, retry_after)
-        log.info("job %s (%s) failed (%s); retry %d in %.1fs", job.id, job.kind, reason, failures, delay)
+        log.info("job %s (%s) failed (%s); retry %d in %.1fs", job.id, job.kind, redact_text(reason), failures, delay)
         now = self.clock()
         async with self.engine.begin() as conn:
             await queue.reschedule(conn, job, self.name, at=now + timedelta(seconds=delay), now=now, error=reason,
                                    failed=True)
 
     async def _park(self, job: Job, kind: JobKind, reason: str) -> None:
-        log.warning("job %s (%s) parked: %s", job.id, job.kind, reason)
+        log.warning("job %s (%s) parked: %s", job.id, job.kind, redact_text(reason))
         async with self.engine.begin() as conn:
             if await queue.park(conn, job, self.name, reason=reason, now=self.clock()) and kind.on_park:
                 await kind.on_park(conn, job, reason)

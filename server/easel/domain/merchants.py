@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from .pricing import Markups
 
-USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+USERNAME = re.compile(r"[A-Za-z0-9_.-]{3,64}")
+"""A merchant's API username, whole (``fullmatch``): the order API refuses any other name before a lookup."""
 CART_MODES = ("direct", "relay")
 _ORIGIN = re.compile(r"^(https?)://([a-z0-9.-]+|\[[0-9a-f:]+\])(?::(\d{1,5}|\*))?$")
 
@@ -36,6 +37,8 @@ class Merchant:
     pricing_requires_login: bool = False
     """The widget API withholds prices from shoppers who are not signed in, whatever the page says."""
     api_keys: tuple[str, ...] = ()
+    rate_limit: int | None = None
+    """Order API requests per endpoint and action in each window; None means ``EASEL_RATE_LIMIT``."""
     routing: dict[str, object] | None = field(default=None, compare=False)
     """Fulfilment routing rules (``vendors/routing.py``); None means the default rules."""
 
@@ -112,7 +115,22 @@ def validate_currency(value: str) -> str:
     return text
 
 
+def is_username(value: object) -> bool:
+    """Whether ``value`` has the form of a username (checked before any lookup, so it must stay cheap)."""
+    return isinstance(value, str) and len(value) <= 64 and USERNAME.fullmatch(value) is not None
+
+
 def validate_username(value: str) -> str:
-    if not USERNAME.match(value):
-        raise ValueError(f"username {value!r} must be 3-64 letters, digits, '.', '_' or '-'")
+    if not is_username(value):
+        raise ValueError(f"username {value[:80]!r} must be 3-64 letters, digits, '.', '_' or '-'")
     return value
+
+
+def validate_rate_limit(value: str) -> int | None:
+    """A merchant's own rate limit: a whole number of requests from 1 up, or ``default`` (EASEL_RATE_LIMIT)."""
+    text = value.strip().lower()
+    if text == "default":
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 10**9:
+        raise ValueError(f"rate limit {value!r} must be a whole number of requests from 1 to 10^9, or 'default'")
+    return int(text)

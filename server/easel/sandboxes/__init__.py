@@ -2,7 +2,8 @@
 
 Each vendor gets one module here with a `create_app(...)` factory: same paths, headers, JSON shapes,
 status codes and validation as the real API (including the quirks recorded from live traffic), state in
-memory, mountable under easel (e.g. `/sandbox/pwinty/v3.0`) or runnable alone with uvicorn.
+memory, mounted by `easel demo` (e.g. `/sandbox/pwinty/v3.0`) or served alone by `easel sandbox <vendor>`
+(both built in `builtin.py`). `/_control` answers only to the control token (`control_auth.py`, `token.py`).
 
 Two shared pieces make every sandbox controllable the same way:
 
@@ -12,7 +13,7 @@ Two shared pieces make every sandbox controllable the same way:
   reordered callbacks, deterministic with a seed, changed with `POST /_control/faults {...}`.
 
 A sandbox never fetches the URLs a client gives it (images are "downloaded" by looking at the URL only);
-the only outbound requests it makes are callbacks to the URL it was configured with.
+the only outbound requests it makes are callbacks, through easel's outbound guard (`easel.outbound`).
 """
 
 from easel.sandboxes.clock import SandboxClock

@@ -2,7 +2,9 @@
 
 Entries are cached for a few seconds, so the hot path of a signed GET costs no query and no
 decryption; a secret rotated from the CLI (another process) takes effect within ``ttl`` seconds.
-Unknown usernames are cached too, so a flood of bad usernames cannot turn into a flood of queries.
+Unknown usernames are cached too, so a flood of bad usernames cannot turn into a flood of queries;
+the cache is bounded in entries and bytes, and callers look up only names of the username form
+(at most 64 characters), so no one can make it hold large keys.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ class MerchantCredentials:
 
 
 class MerchantDirectory:
-    def __init__(self, engine: AsyncEngine, secrets: SecretBox, ttl: float = 5.0, max_entries: int = 10_000):
+    def __init__(self, engine: AsyncEngine, secrets: SecretBox, ttl: float = 5.0, max_entries: int = 10_000,
+                 max_bytes: int = 8_000_000):
         self.engine = engine
         self.secrets = secrets
-        self._by_username: TtlCache[str, MerchantCredentials | None] = TtlCache(ttl, max_entries)
+        self._by_username: TtlCache[str, MerchantCredentials | None] = TtlCache(ttl, max_entries, max_bytes)
 
     async def by_username(self, username: str) -> MerchantCredentials | None:
         cached = self._by_username.get(username)
@@ -43,3 +46,8 @@ class MerchantDirectory:
 
     def forget(self, username: str) -> None:
         self._by_username.pop(username)
+
+    @property
+    def cache(self) -> TtlCache[str, MerchantCredentials | None]:
+        """The bounded cache itself (its size is what a flood of lookups can grow)."""
+        return self._by_username

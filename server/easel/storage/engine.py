@@ -1,9 +1,16 @@
-"""Creating the database engine: SQLite embedded (WAL, foreign keys) or PostgreSQL via asyncpg."""
+"""Creating the database engine: SQLite embedded (WAL, foreign keys) or PostgreSQL via asyncpg.
+
+An SQLite database holds shoppers' names and addresses, so its file is readable by its owner only
+(0600, and SQLite gives its ``-wal`` and ``-shm`` files the database file's mode) and a folder made
+for it is 0700. A file that already exists with wider permissions is narrowed when the engine is made.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import stat
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -33,7 +40,7 @@ def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         database = _sqlite_file(url)
         if database:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(database))
         options: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT}}
         if database:  # a file: see inline_sqlite (an in-memory database keeps plain aiosqlite)
             # Requests and jobs hold a connection across their few awaits; keep enough that none is
@@ -44,6 +51,18 @@ def create_engine(url: str) -> AsyncEngine:
         _on_connect(engine, "PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL")
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _private_file(database: Path) -> None:
+    """Make the database's folder (0700) and file (0600) before SQLite opens it, or narrow their modes."""
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}-journal")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):  # another owner's file stays as it is
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077:
+                path.chmod(mode & 0o700)
 
 
 def _on_connect(engine: AsyncEngine, *pragmas: str) -> None:

@@ -23,7 +23,7 @@ def _merchant(row: Row[Any], keys: tuple[str, ...]) -> Merchant:
         callback_url=row.callback_url, markups=Markups.from_json(row.markups),
         require_customer_token=bool(row.require_customer_token), require_timestamp=bool(row.require_timestamp),
         pricing_requires_login=bool(row.pricing_requires_login),
-        api_keys=keys, routing=dict(row.routing) if row.routing else None,
+        api_keys=keys, routing=dict(row.routing) if row.routing else None, rate_limit=row.rate_limit,
     )
 
 

@@ -49,6 +49,7 @@ merchants = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("routing", JSON, nullable=True),  # fulfilment routing rules; NULL means the default rules
+    Column("rate_limit", Integer, nullable=True),  # order API requests per action and window; NULL: the setting
 )
 
 api_keys = Table(

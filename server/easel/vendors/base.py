@@ -7,6 +7,10 @@ body is read (`error_message`). Retries and error mapping live here, once:
 * retryable: connection failures, timeouts, 5xx and 429 (waiting `Retry-After` when it is short);
 * not retryable: other 4xx, answers that do not parse, and our own validation errors.
 
+Each call is logged at DEBUG (vendor, call, method, URL, status, time) and each retry at INFO, with
+URLs redacted (``easel.redact``): Pixelz puts its API key in the query, an Image2ART upstream its
+signatures.
+
 A retry is made inside the call only when repeating it cannot do the work twice: the request never
 reached the vendor (connection refused, 429), or the request is marked idempotent. Otherwise the
 `VendorError` goes up with `retryable=True` and the caller (a durable job) decides, after looking at
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +32,7 @@ import anyio
 import httpx
 import pydantic
 
+from easel.redact import redact_text, redact_url
 from easel.vendors.errors import (
     VendorAuthError,
     VendorError,
@@ -165,7 +171,7 @@ class VendorAdapter:
                 delay = self._retry_delay(request, err, attempt)
                 if delay is None:
                     raise
-                log.info("%s.%s: %s; retrying in %.2fs", self.vendor, request.call, err.message, delay)
+                log.info("%s.%s: %s; retrying in %.2fs", self.vendor, request.call, redact_text(err.message), delay)
                 await self._sleep(delay)
                 attempt += 1
 
@@ -199,8 +205,9 @@ class VendorAdapter:
             headers=headers,
             timeout=self.timeout,
         )
+        started = time.perf_counter()
         try:
-            return await self.client.send(http_request)
+            response = await self.client.send(http_request)
         except httpx.ConnectTimeout as err:
             raise VendorUnreachable(self.vendor, request.call, f"connect timeout: {err!r}") from err
         except httpx.TimeoutException as err:
@@ -211,6 +218,10 @@ class VendorAdapter:
             raise VendorUnavailable(self.vendor, request.call, f"transport error: {err!r}") from err
         except httpx.HTTPError as err:  # undecodable body, redirect loop: not something waiting fixes
             raise VendorProtocolError(self.vendor, request.call, f"unreadable answer: {err!r}") from err
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s.%s %s %s %s %.1fms", self.vendor, request.call, request.method,
+                      redact_url(str(http_request.url)), response.status_code, (time.perf_counter() - started) * 1000)
+        return response
 
     def _raise_for_status(self, call: str, response: httpx.Response) -> None:
         if response.status_code >= 400:

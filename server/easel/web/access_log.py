@@ -1,7 +1,8 @@
 """One log line per request (method, path, status, time, merchant) and a request id on every response.
 
 The id comes from a sane incoming ``X-Request-ID`` or is made here; handlers that identify a merchant
-put its username in ``scope["state"]["merchant"]`` so the line can name it.
+put its username in ``scope["state"]["merchant"]`` so the line can name it. The path is logged as
+``easel.redact`` shows URLs: query values and the token segments of vendor URLs replaced by ``***``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import time
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..redact import redact_url
 
 logger = logging.getLogger("easel.access")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -44,5 +47,10 @@ class AccessLogMiddleware:
         finally:
             if logger.isEnabledFor(logging.INFO):
                 merchant = scope["state"].get("merchant", "-")
-                logger.info("%s %s %s %.1fms merchant=%s id=%s", scope["method"], scope["path"], status,
+                logger.info("%s %s %s %.1fms merchant=%s id=%s", scope["method"], _logged_path(scope), status,
                             (time.perf_counter() - started) * 1000, merchant, request_id)
+
+
+def _logged_path(scope: Scope) -> str:
+    query = scope.get("query_string", b"").decode("latin-1")
+    return redact_url(scope["path"] + (f"?{query}" if query else ""))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +35,8 @@ from ..client import (  # as a merchant's back end would
 from ..demo.seed import DEMO_API_KEY, DEMO_SECRET, DEMO_USERNAME
 from ..storage import catalog as catalog_store
 from ..widget.customer_token import verify_customer_token
+from .json_body import JsonBodyError, parse_json_object
+from .security_headers import allow_sources
 from .state import runtime_of
 from .templates import make_templates
 
@@ -43,7 +44,6 @@ _templates = make_templates()
 COOKIE = "easel_demo"
 SESSION_DAYS = 7
 MARKUP_PERCENT = 20
-MAX_CART_BODY = 32 * 1024
 _LINE_FIELDS = ("sku", "title", "artist", "image_code", "preview", "substrate", "style", "frame", "matte", "size",
                 "outer_size", "price", "list_price", "currency", "url", "gp_sku", "border_type", "border_color")
 
@@ -107,10 +107,11 @@ def _csrf(request: Request, session: Session) -> str:
 
 
 async def _form(request: Request, session: Session) -> dict[str, str] | None:
-    """The posted form, or None when its CSRF token is not this session's."""
+    """The posted form, or None when its CSRF token is not this session's (any text, non-ASCII included)."""
     form = await request.form()
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
-    return values if hmac.compare_digest(values.get("csrf", ""), _csrf(request, session)) else None
+    sent = values.get("csrf", "").encode("utf-8", "surrogatepass")  # compare_digest refuses non-ASCII str
+    return values if hmac.compare_digest(sent, _csrf(request, session).encode("ascii")) else None
 
 
 def widget_origin(request: Request) -> str:
@@ -146,6 +147,7 @@ async def store_home(request: Request) -> Response:
         artworks = await catalog_store.all_artworks(conn)
     artworks.sort(key=lambda a: (a.code not in ("MP148A", "V00551"), a.code))  # the document's two first
     customer_id = session.customer["id"] if session.customer else None
+    allow_sources(request, widget_origin(request))  # the page's CSP must let the widget load and call home
     return _page(request, "index.html", session, artworks=artworks[:8], widget_origin=widget_origin(request),
                  api_key=DEMO_API_KEY, customer_id=customer_id, markup=MARKUP_PERCENT,
                  customer_token=customer_token(customer_id, DEMO_SECRET) if customer_id else None,
@@ -204,17 +206,11 @@ async def cart(request: Request) -> Response:
         lines = _cart(request, session)
         total = sum(float(line["price"]) * int(line["quantity"]) for line in lines)
         return _page(request, "cart.html", session, lines=lines, total=total, message="")
-    body = await request.body()
-    if len(body) > MAX_CART_BODY:
-        return JSONResponse({"error": "the item is too large"}, status_code=413)
-    try:
-        item = json.loads(body)
-        if not isinstance(item, dict):
-            raise TypeError("not an object")
+    try:  # the body's size was bounded before it was read (EASEL_WIDGET_MAX_BODY_BYTES)
+        item = parse_json_object(await request.body(), runtime_of(request).settings.max_json_depth)
         verify_cart_item(item, DEMO_SECRET)
-    except (ValueError, TypeError) as err:
-        reason = str(err) if isinstance(err, CartSignatureError) else "the body is not a cart item"
-        return JSONResponse({"error": f"Rejected: {reason}"}, status_code=400)
+    except (JsonBodyError, CartSignatureError) as err:
+        return JSONResponse({"error": f"Rejected: {err}"}, status_code=400)
     if "customer_id" in item and request.cookies.get(COOKIE) is None:  # from easel's relay, not a browser
         relayed_for, token = item.get("customer_id"), item.get("customer_token")
         if not isinstance(relayed_for, str) or not isinstance(token, str) or \

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 
 from ..api.errors import BY_CODE, error_response
+from ..redact import redact_path
 
 logger = logging.getLogger("easel.errors")
 _OWN_ERRORS = ("/widget/", "/demo/", "/sandbox/")
@@ -47,7 +48,7 @@ def _allowed_methods(request: Request) -> str:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    logger.exception("unhandled error on %s %s", request.method, redact_path(request.url.path), exc_info=exc)
     if _is_order_api(request):
         return error_response(500)
     return JSONResponse({"title": "Server error", "status": 500}, status_code=500)

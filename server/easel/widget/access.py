@@ -8,7 +8,6 @@ key, refuses pages on origins the merchant has not registered, applies the rate 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import unicodedata
@@ -24,13 +23,14 @@ from starlette.responses import Response
 from ..domain.configuration import FieldError
 from ..domain.merchants import Merchant
 from ..settings import SettingsError
+from ..web.json_body import JsonBodyError, parse_json_object
+from ..web.state import runtime_of
 from .cors import allow, allow_any, page_origin, preflight
 from .customer_token import verify_customer_token
 from .problems import problem
 from .state import WidgetState, client_address, widget_state
 
 logger = logging.getLogger("easel.widget")
-MAX_BODY = 16 * 1024
 MAX_CUSTOMER_ID = 200
 
 
@@ -107,22 +107,15 @@ def _limit(state: WidgetState, kind: str, merchant: Merchant, request: Request) 
 
 
 async def json_object(request: Request) -> dict[str, Any]:
-    """The request's JSON object body (at most 16 KiB), or a 400/413 problem."""
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BODY:
-        raise ApiProblem(413, "Body too large", f"send at most {MAX_BODY} bytes")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY:
-            raise ApiProblem(413, "Body too large", f"send at most {MAX_BODY} bytes")
+    """The request's JSON object body (an empty body is ``{}``), or a 400 problem saying what is wrong.
+
+    Its size is bounded before it is read, by :class:`easel.web.body_limit.BodyLimitMiddleware`
+    (``EASEL_WIDGET_MAX_BODY_BYTES``); its nesting by ``EASEL_MAX_JSON_DEPTH``.
+    """
     try:
-        data = json.loads(raw or b"{}")
-    except ValueError:
-        raise ApiProblem(400, "Bad JSON", "the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise ApiProblem(400, "Bad JSON", "the body must be a JSON object")
-    return data
+        return parse_json_object(await request.body(), runtime_of(request).settings.max_json_depth, empty={})
+    except JsonBodyError as err:
+        raise ApiProblem(400, "Bad JSON", str(err)) from None
 
 
 def _clean_id(raw: str) -> str:

@@ -93,10 +93,11 @@ async def artwork(request: Request, caller: Caller) -> Response:
     return no_store(artwork_detail(widget_base(request), found, caller.state.runtime.tables))
 
 
-async def price_choices(caller: Caller, code: str, choices: dict[str, object]) -> Product:
-    """Price (and remember) a configuration, or the 404/422 problem a shopper's widget can show."""
+async def price_choices(caller: Caller, code: str, choices: dict[str, object], *, remember: bool = True) -> Product:
+    """Price (and, with ``remember``, register) a configuration, or the 404/422 problem a shopper's
+    widget can show."""
     try:
-        return await caller.state.price(caller.merchant, _code(code), choices)
+        return await caller.state.price(caller.merchant, _code(code), choices, remember=remember)
     except UnknownArtwork:
         raise ApiProblem(404, "Unknown artwork", "there is no artwork with this code") from None
     except ConfigurationError as err:
@@ -113,12 +114,15 @@ async def pricing_allowed(request: Request, caller: Caller, auth: str) -> bool:
 
 @widget_endpoint("read")
 async def price(request: Request, caller: Caller) -> Response:
-    """``GET /api/price?code=&substrate=&style=&frame=&matte=&size=&border_type=…&auth=pricing``."""
+    """``GET /api/price?code=&substrate=&style=&frame=&matte=&size=&border_type=…&auth=pricing``.
+
+    Nothing is stored: anyone may ask, for any colour border, so the configuration is registered only
+    when it goes into a cart or a project; its preview URL carries the choices itself."""
     query = request.query_params
     choices: dict[str, object] = {k: v for k in CHOICE_FIELDS if (v := query.get(k, "").strip())}
     for name, value in choices.items():
         if len(str(value)) > 60:
             raise ApiProblem(400, "Bad parameter", f"{name} is too long")
-    product = await price_choices(caller, query.get("code", ""), choices)
+    product = await price_choices(caller, query.get("code", ""), choices, remember=False)
     with_price = await pricing_allowed(request, caller, query.get("auth", ""))
     return no_store(priced(widget_base(request), product, with_price=with_price))

@@ -19,8 +19,14 @@ SCHEME = "easel-customer-v1"
 
 def customer_token(customer_id: str, secret: str) -> str:
     """The token a merchant's back end renders next to ``CustomerId``."""
-    return hmac.new(secret.encode(), f"{SCHEME}|{customer_id}".encode(), hashlib.sha256).hexdigest()
+    message = f"{SCHEME}|{customer_id}".encode("utf-8", "surrogatepass")
+    return hmac.new(secret.encode("utf-8", "surrogatepass"), message, hashlib.sha256).hexdigest()
 
 
 def verify_customer_token(customer_id: str, token: str, secret: str) -> bool:
-    return hmac.compare_digest(customer_token(customer_id, secret), token.strip().lower())
+    """Whether ``token`` is ``customer_id``'s; any text (non-ASCII included) is simply not a match.
+
+    The comparison is of bytes: ``hmac.compare_digest`` raises ``TypeError`` on non-ASCII ``str``.
+    """
+    sent = token.strip().lower().encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(customer_token(customer_id, secret).encode("ascii"), sent)

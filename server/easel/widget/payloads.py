@@ -10,11 +10,12 @@ canvas border, stretcher bar, hardware), ``gp_sku``, ``print_size`` and ``curren
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 
 from ..domain.catalog import Artwork
-from ..domain.configuration import fmt
+from ..domain.configuration import fmt, parse_route
 from ..domain.money import whole_units
 from ..domain.options import OptionTables
 from ..services.products import Product
@@ -49,7 +50,12 @@ def artwork_detail(base: str, artwork: Artwork, tables: OptionTables) -> dict[st
 
 
 def preview_url(base: str, product: Product, width: int = 600) -> str:
-    return f"{base}preview/{product.resolved.sku}/{Previews.version(product.artwork)}/{width}.jpg"
+    """The preview's URL; its query holds the choices (checked against the sku), so a configuration
+    only priced, never stored, still has a preview."""
+    r = product.resolved
+    code, choices = parse_route(r.route)
+    query = urlencode({"code": code, **{k: str(v) for k, v in choices.items()}})
+    return f"{base}preview/{r.sku}/{Previews.version(product.artwork)}/{width}.jpg?{query}"
 
 
 def product_fields(base: str, product: Product, *, with_price: bool = True) -> dict[str, Any]:

@@ -1,33 +1,51 @@
 """Pictures for the widget: artwork thumbnails and a framed preview of a configuration, made with Pillow.
 
-Everything is rendered once and kept on disk under ``$EASEL_DATA_DIR/cache/widget``; names carry the
-artwork's version (a hash of its image reference, size and file time, plus the renderer's version), so
-URLs can be cached forever and change when the artwork does. The preview is a simple composite (wall,
-shadow, frame with a bevel, matte, print or canvas face with its wrapped edge); it shows proportions and
-colours honestly, not photographic texture.
+Each picture is rendered on first request and kept on disk under ``$EASEL_DATA_DIR/cache/widget``,
+within ``EASEL_IMAGE_CACHE_BYTES`` (:mod:`render_cache`); names carry the artwork's version (a hash of
+its image reference, size and file time, plus the renderer's version), so URLs can be cached forever
+and change when the artwork does. Rendering never decodes a full-size master: it reads the working
+copy the import made (:mod:`easel.services.artwork_images`), or a JPEG master decoded at reduced
+scale; a master without either (imported before working copies existed) gets one, made once, one at
+a time, and only within the pixel limit. Concurrent requests for one picture wait for one render
+(:mod:`single_flight`), and renders run on at most as many threads as there are cores.
+
+The preview is a simple composite (wall, shadow, frame with a bevel, matte, print or canvas face with
+its wrapped edge); it shows proportions and colours honestly, not photographic texture.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
+import anyio
 import anyio.to_thread
-from PIL import Image, ImageColor, ImageDraw, ImageFilter, ImageOps
+from PIL import Image, ImageColor, ImageDraw, ImageFilter
 
 from ..domain.catalog import Artwork
 from ..domain.configuration import Resolved
 from ..domain.options import OptionTables
+from ..services.artwork_images import (
+    WORK_EDGE,
+    ImageRejected,
+    inspect,
+    reduced,
+    save_jpeg,
+    working_copy_is_current,
+    working_copy_path,
+)
+from .render_cache import RenderCache
+from .single_flight import SingleFlight
 
 RENDERER = "2"
 THUMB_WIDTHS = (240, 480)
 PREVIEW_WIDTHS = (300, 600, 1200)
 _SMALL_SOURCE = 640  # enough for thumbnails and 600 px previews (the picture is at most 84 % of it)
-_LARGE_SOURCE = 1200
+_LARGE_SOURCE = WORK_EDGE
 _KEEP_SOURCES = 16  # decoded sources kept in memory (a 640 px one is about 1 MB)
 _WALL = (236, 234, 230)
 
@@ -48,11 +66,18 @@ def _shade(rgb: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
 
 
 class Previews:
-    def __init__(self, folder: Path, tables: OptionTables) -> None:
+    def __init__(self, folder: Path, tables: OptionTables, *, cache_bytes: int = 500_000_000,
+                 max_pixels: int = 80_000_000, max_pending: int = 256) -> None:
         self.folder = folder
         self.tables = tables
+        self.max_pixels = max_pixels
+        self.cache = RenderCache(folder, cache_bytes)
+        self.flights = SingleFlight(max_pending)
+        self.rendered = 0  # pictures rendered by this process (what single-flight saves shows here)
+        self._threads = anyio.CapacityLimiter(os.cpu_count() or 1)
         self._sources: OrderedDict[tuple[str, str, int], Image.Image] = OrderedDict()
         self._lock = threading.Lock()
+        self._full_decodes = threading.Lock()
 
     @staticmethod
     def version(artwork: Artwork) -> str:
@@ -64,55 +89,79 @@ class Previews:
         return hashlib.blake2b(text.encode(), digest_size=5).hexdigest()
 
     async def thumbnail(self, artwork: Artwork, width: int) -> Path:
+        """The thumbnail's file, rendered if needed; :class:`single_flight.Busy` when too many renders wait."""
         target = self.folder / "thumbs" / f"{artwork.code}-{self.version(artwork)}-{width}.jpg"
-        if not target.exists():
-            await anyio.to_thread.run_sync(self._render_thumbnail, artwork, width, target)
+        await self._ensure(target, lambda: self._render_thumbnail(artwork, width, target))
         return target
 
     async def preview(self, artwork: Artwork, resolved: Resolved, width: int) -> Path:
+        """The preview's file, rendered if needed; :class:`single_flight.Busy` when too many renders wait."""
         name = f"{resolved.sku}-{self.version(artwork)}-{width}.jpg"
         target = self.folder / "previews" / name[:2] / name
-        if not target.exists():
-            await anyio.to_thread.run_sync(self._render_preview, artwork, resolved, width, target)
+        await self._ensure(target, lambda: self._render_preview(artwork, resolved, width, target))
         return target
+
+    async def _ensure(self, target: Path, render: Callable[[], None]) -> None:
+        if self.cache.hit(target):
+            return
+
+        async def work() -> None:
+            await anyio.to_thread.run_sync(render, limiter=self._threads)
+
+        await self.flights.run(str(target), target.exists, work)
 
     # --- rendering (in a worker thread) ----------------------------------------------------------------
 
     def _source(self, artwork: Artwork, edge: int) -> Image.Image:
-        """The artwork at most ``edge`` px on its long edge (kept in memory and on disk), or a plain
-        stand-in when there is no local file."""
+        """The artwork at most ``edge`` px on its long edge (kept in memory), or a plain stand-in when
+        there is no usable image."""
         key = (artwork.code, self.version(artwork), edge)
         with self._lock:
             found = self._sources.pop(key, None)
             if found is not None:
                 self._sources[key] = found
                 return found
-        cached = self.folder / "sources" / f"{artwork.code}-{key[1]}-{edge}.jpg"
         try:
-            with Image.open(cached if cached.exists() else artwork.image) as img:
-                img.draft("RGB", (edge, edge))
-                source = ImageOps.exif_transpose(img).convert("RGB")
-        except (OSError, ValueError):
+            source = reduced(self._decodable(artwork, key[1]), edge, self.max_pixels)
+        except (ImageRejected, OSError):
             ratio = artwork.height_px / max(1, artwork.width_px)
             size = (edge, max(1, round(edge * ratio))) if ratio <= 1 else (max(1, round(edge / ratio)), edge)
             return Image.new("RGB", size, (200, 204, 210))
-        if not cached.exists():
-            source.thumbnail((edge, edge), Image.Resampling.LANCZOS)
-            _save(source, cached, quality=90)
         with self._lock:
             self._sources[key] = source
             while len(self._sources) > _KEEP_SOURCES:
                 self._sources.popitem(last=False)
         return source
 
+    def _decodable(self, artwork: Artwork, version: str) -> Path:
+        """A file that is cheap to decode at preview size: the working copy, a JPEG master (decoded at
+        reduced scale), or a working copy made now, once (masters imported before working copies)."""
+        master = Path(artwork.image)
+        copy = working_copy_path(master)
+        if working_copy_is_current(master, copy):
+            return copy
+        if inspect(master, self.max_pixels).format == "JPEG":
+            return master
+        late = self.folder / "work" / f"{artwork.code}-{version}.jpg"
+        with self._full_decodes:  # one full-size decode at a time in this process bounds its memory
+            if not late.exists():
+                self.cache.added(save_jpeg(reduced(master, WORK_EDGE, self.max_pixels), late, quality=90))
+        return late
+
     def _render_thumbnail(self, artwork: Artwork, width: int, target: Path) -> None:
         image = self._source(artwork, _SMALL_SOURCE).copy()
         image.thumbnail((width, width), Image.Resampling.LANCZOS)
-        _save(image, target, quality=82)
+        self._store(image, target, quality=82)
 
     def _render_preview(self, artwork: Artwork, resolved: Resolved, width: int, target: Path) -> None:
         source = self._source(artwork, _SMALL_SOURCE if width <= _SMALL_SOURCE else _LARGE_SOURCE)
-        _save(compose(source, resolved, self.tables, width), target, quality=85)
+        self._store(compose(source, resolved, self.tables, width), target, quality=85)
+
+    def _store(self, image: Image.Image, target: Path, quality: int) -> None:
+        size = save_jpeg(image, target, quality=quality)
+        with self._lock:
+            self.rendered += 1
+        self.cache.added(size)
 
 
 def compose(source: Image.Image, resolved: Resolved, tables: OptionTables, size: int) -> Image.Image:
@@ -189,16 +238,3 @@ def _wrap_edges(wall: Image.Image, source: Image.Image, resolved: Resolved, box:
         bottom = Image.eval(bottom, lambda v: int(v * 0.7))
     wall.paste(right, (x1, y0 + depth // 2))
     wall.paste(bottom, (x0 + depth // 2, y1))
-
-
-def _save(image: Image.Image, target: Path, quality: int) -> None:
-    """Write atomically (a temporary file renamed into place), so readers never see half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            image.save(f, "JPEG", quality=quality, progressive=True)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

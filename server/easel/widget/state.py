@@ -2,9 +2,9 @@
 the built assets, the preview renderer and the outbound HTTP guard.
 
 It hangs off the Starlette app (``app.state.easel_widget``), made on first use from the runtime the
-lifespan created, so two apps in one process (tests) never share it. Tests that must reach a server on
-loopback through the relay set ``app.state.widget_outbound_factory`` to build an ``Outbound`` with
-``allow_private=True``; nothing else sets it.
+lifespan created, so two apps in one process (tests) never share it. The relay reaches loopback and
+private addresses only with ``EASEL_CALLBACKS_ALLOW_PRIVATE`` (the demo's setting); a test may instead
+set ``app.state.widget_outbound_factory`` to build its own ``Outbound``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from .previews import Previews
 from .rate_limit import Limit, RateLimiter
 
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-MERCHANT_TTL = 5.0  # seconds a merchant's settings may be stale in this process
 
 
 class WidgetState:
@@ -41,18 +40,24 @@ class WidgetState:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.runtime = runtime
         self.clock = clock
-        self.outbound = outbound or Outbound(runtime.http)
+        self.outbound = outbound or Outbound(runtime.http, allow_private=runtime.settings.callbacks_allow_private)
         self.assets = WidgetAssets(resource_dir("widget_assets"))
         self.scripts = EncodedCache()
-        self.previews = Previews(runtime.settings.data_dir / "cache" / "widget", runtime.tables)
+        settings = runtime.settings
+        self.previews = Previews(settings.data_dir / "cache" / "widget", runtime.tables,
+                                 cache_bytes=settings.image_cache_bytes, max_pixels=settings.max_image_pixels)
+        # Thumbnails and previews, per client address: EASEL_IMAGE_RATE_LIMIT per EASEL_IMAGE_RATE_WINDOW.
+        self.pictures = RateLimiter(Limit(per_second=settings.image_rate_limit / settings.image_rate_window,
+                                          burst=settings.image_rate_limit), clock=clock)
         # Per page (key + client address) and per key, for reads and for writes (cart, projects).
         self.reads = RateLimiter(Limit(per_second=30, burst=300), clock=clock)
         self.writes = RateLimiter(Limit(per_second=2, burst=40), clock=clock)
         self.key_reads = RateLimiter(Limit(per_second=500, burst=3000), clock=clock)
         self.key_writes = RateLimiter(Limit(per_second=50, burst=500), clock=clock)
-        self._merchants: TtlCache[str, Merchant | None] = TtlCache(MERCHANT_TTL, 10_000, clock)
-        self._secrets: TtlCache[int, str] = TtlCache(MERCHANT_TTL, 10_000, clock)
-        self._artworks: TtlCache[str, Artwork] = TtlCache(MERCHANT_TTL, 5_000, clock)
+        sizes = (settings.cache_ttl, settings.cache_max_entries, settings.cache_max_bytes)
+        self._merchants: TtlCache[str, Merchant | None] = TtlCache(*sizes, clock=clock)
+        self._secrets: TtlCache[int, str] = TtlCache(*sizes, clock=clock)
+        self._artworks: TtlCache[str, Artwork] = TtlCache(*sizes, clock=clock)
         self._tables_json: dict[str, Any] | None = None
         self._registered: set[str] = set()
 
@@ -82,13 +87,15 @@ class WidgetState:
             return cached
         return self._artworks.put(code, await self.runtime.products.artwork(code))
 
-    async def price(self, merchant: Merchant, code: str, choices: Mapping[str, object]) -> Product:
-        """Price choices for an artwork by code and remember the sku (so the order API can resolve it
-        later), with no database round trip for what this process has already seen: the artwork
-        (briefly) and the skus it has registered."""
+    async def price(self, merchant: Merchant, code: str, choices: Mapping[str, object], *,
+                    remember: bool = True) -> Product:
+        """Price choices for an artwork by code and, with ``remember``, register the sku (so the order
+        API can resolve it later: a cart item, a saved project), with no database round trip for what
+        this process has already seen: the artwork (briefly) and the skus it has registered. Anonymous
+        price requests pass ``remember=False``, so they never grow the database."""
         product = self.runtime.products.price(merchant, await self.artwork(code), choices)
         sku = product.resolved.sku
-        if sku not in self._registered:
+        if remember and sku not in self._registered:
             async with self.runtime.engine.begin() as conn:
                 await catalog_store.register_configurations(conn, [product.resolved])
             if len(self._registered) > 200_000:

@@ -15,7 +15,7 @@ configuration made in the widget) is refused with error 201, as any Image2ART se
 Not modelled: Processing (the clock skips it), cancellation by the upstream, partial shipments (one
 tracking number per order), callbacks from the upstream (the document has none: poll GET /orders/:id).
 
-Run alone: `uvicorn --factory easel.sandboxes.image2art:create_app`. Mounted (e.g. under
+Run alone: `easel sandbox image2art` (see `easel.app.create_sandbox_app`). Mounted (e.g. under
 `/sandbox/image2art`), the runtime is made on the first request and orders progress whenever the
 sandbox is asked anything; enter `app.state.sandbox.running()` in the host's lifespan for progress in
 the background and for the temporary database to be removed at shutdown.
@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from easel.sandboxes.clock import SandboxClock
+from easel.sandboxes.control_auth import ControlGuard
 from easel.sandboxes.faults import FaultInjector, FaultMiddleware
 from easel.sandboxes.image2art.control import Control
 from easel.sandboxes.image2art.upstream import Image2ArtSandbox, Image2ArtSandboxSettings
@@ -66,7 +67,8 @@ def create_app(settings: Image2ArtSandboxSettings | None = None, *, clock: Sandb
         async with sandbox.running():
             yield
 
-    app = Starlette(routes=routes, middleware=[Middleware(FaultMiddleware, injector=faults)], lifespan=lifespan)
+    middleware = [Middleware(ControlGuard, token=settings.control_token), Middleware(FaultMiddleware, injector=faults)]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.sandbox = sandbox
     app.state.faults = faults
     return app

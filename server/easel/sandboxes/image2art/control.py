@@ -1,4 +1,4 @@
-"""The upstream sandbox's control surface (no authentication; never expose a sandbox publicly).
+"""The upstream sandbox's control surface (every request needs the control token, see `control_auth`).
 
 `GET/POST /_control/clock`, `GET/POST/DELETE /_control/faults`, `POST /_control/tick` (progress orders
 now), `GET /_control/orders` (every order with status and tracking, and counts per

@@ -2,14 +2,15 @@
 
 The runtime has a fresh SQLite database in a folder of its own (a temporary one unless `data_dir` is
 given), migrated, with the demo catalogue and the document's test merchant (`testing` and its secret)
-loaded, so the same demo skus exist on both sides. Every request reaches easel's order API with this
-runtime as its state, and with the mount prefix taken off `raw_path`, so that signatures are checked
-against the path a client signs (`orders/1`), wherever the sandbox is mounted.
+loaded, so the same demo skus exist on both sides. Every request reaches easel's order API (its routes,
+`easel.api.routes`, in an app of their own: the sandbox never imports easel's app, which mounts it in the
+demo) with this runtime as its state, and with the mount prefix taken off `raw_path`, so that signatures
+are checked against the path a client signs (`orders/1`), wherever the sandbox is mounted. Orders are the
+merchant's own as on any easel: another merchant's order id answers 404.
 """
 
 from __future__ import annotations
 
-import logging
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -20,8 +21,10 @@ from pathlib import Path
 import anyio
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from easel.api.routes import routes as order_api_routes
 from easel.demo.seed import seed_demo
 from easel.domain.merchants import Merchant
 from easel.domain.orders import OrderStatus
@@ -33,11 +36,18 @@ from easel.secret_box import new_key
 from easel.services.products import Product
 from easel.settings import Settings
 from easel.storage import migrate
+from easel.web.error_pages import http_error, server_error
 
 
 def _makes_everything(merchant: Merchant, product: Product) -> str | None:
     """The upstream makes every item it has priced: no routing question to ask."""
     return None
+
+
+def order_api_app() -> Starlette:
+    """easel's order API alone: its routes and its error answers, no widget, demo store or lifespan."""
+    handlers = {404: http_error, 405: http_error, 413: http_error, 500: server_error}
+    return Starlette(routes=order_api_routes, exception_handlers=handlers)
 
 
 class Image2ArtSandboxSettings(BaseModel):
@@ -53,6 +63,7 @@ class Image2ArtSandboxSettings(BaseModel):
     data_dir: Path | None = Field(default=None, description="Folder for the database; default: a temporary one.")
     clock_speed: float = Field(default=1.0, ge=0, description="Sandbox seconds per real second at start.")
     faults: FaultSettings = Field(default_factory=FaultSettings, description="Faults injected from start-up.")
+    control_token: str = Field(default="", description="Bearer token of /_control; empty refuses every request.")
 
 
 class Image2ArtSandbox:
@@ -81,17 +92,11 @@ class Image2ArtSandbox:
         return self.runtime
 
     async def _start(self) -> None:
-        # Imported here: easel's app mounts this sandbox, so the sandbox cannot import the app at load time.
-        from easel.app import create_app as create_easel_app
-
         temporary = self.settings.data_dir is None
         folder = Path(tempfile.mkdtemp(prefix="easel-image2art-")) if temporary else self.settings.data_dir
         assert folder is not None
-        # The upstream is a vendor, not a shop: no sandboxes of its own, no worker sending its orders on.
-        settings = Settings.from_env(
-            {"EASEL_SANDBOXES": "false", "EASEL_WORKER": "false"},
-            data_dir=folder, secret_key=new_key(), rate_limit=self.settings.rate_limit,
-        )  # fmt: skip
+        # The upstream is a vendor, not a shop: no vendor accounts, no worker sending its orders on.
+        settings = Settings(data_dir=folder, secret_key=new_key(), rate_limit=self.settings.rate_limit, worker=False)
         runtime = Runtime.create(settings)
         try:
             await migrate.upgrade(runtime.engine)
@@ -103,10 +108,7 @@ class Image2ArtSandbox:
             raise
         runtime.orders.on_created = self._on_created  # instead of queueing fulfilment work
         runtime.orders.routable = _makes_everything
-        logger = logging.getLogger("easel")
-        level = logger.level
-        self._api = create_easel_app(settings=settings, runtime=runtime)
-        logger.setLevel(level)  # create_app sets the process's easel log level; the host's stays
+        self._api = order_api_app()
         self._folder = folder if temporary else None
         self.runtime = runtime
 

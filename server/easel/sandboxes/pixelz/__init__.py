@@ -14,10 +14,11 @@ Not modelled: the XML flavour (`/REST.svc/` without `JSON`), SOAP, POST Template
 colour matching, billing and trial images, status 95 and 100 (reachable only via the control surface),
 real retouching (the file is a small generated picture).
 
-Run alone: `uvicorn --factory easel.sandboxes.pixelz:create_app`; the API is then at
-`http://127.0.0.1:8000/REST.svc/JSON`. Mounted inside another app (e.g. under `/sandbox/pixelz`),
-Starlette does not run a sub-app's lifespan: webhooks go out only when the host enters
-`app.state.sandbox.running()` in its own lifespan, or on `POST /_control/tick`.
+Run alone: `easel sandbox pixelz` (see `easel.app.create_sandbox_app`); the API is then at
+`http://127.0.0.1:8001/REST.svc/JSON`. One account's images are never found with another's credentials.
+Mounted inside another app (e.g. under `/sandbox/pixelz`), Starlette does not run a sub-app's lifespan:
+webhooks go out only when the host enters `app.state.sandbox.running()` in its own lifespan, or on
+`POST /_control/tick`.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from easel.outbound import Outbound
 from easel.sandboxes.clock import SandboxClock
+from easel.sandboxes.control_auth import ControlGuard
 from easel.sandboxes.faults import FaultInjector, FaultMiddleware
 from easel.sandboxes.pixelz.api import PREFIX, PixelzApi, PixelzError, error_handler, fault_response
 from easel.sandboxes.pixelz.control import Control
@@ -52,13 +54,14 @@ def create_app(
     settings: PixelzSandboxSettings | None = None,
     *,
     clock: SandboxClock | None = None,
-    callback_client: httpx.AsyncClient | None = None,
+    outbound: Outbound | None = None,
 ) -> Starlette:
-    """A Pixelz sandbox app; its state is `app.state.sandbox` (a `PixelzSandbox`)."""
+    """A Pixelz sandbox app; its state is `app.state.sandbox` (a `PixelzSandbox`). Webhooks go through
+    `outbound` (or a guard of its own per `settings.callbacks_allow_private`)."""
     settings = settings or PixelzSandboxSettings()
     clock = clock or SandboxClock(speed=settings.clock_speed)
     faults = FaultInjector(settings.faults, error_response=fault_response)
-    sandbox = PixelzSandbox(settings, clock, faults, callback_client)
+    sandbox = PixelzSandbox(settings, clock, faults, outbound)
     control = Control(sandbox)
     routes = [
         *PixelzApi(sandbox).routes(),
@@ -78,7 +81,8 @@ def create_app(
 
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(FaultMiddleware, injector=faults)],
+        middleware=[Middleware(ControlGuard, token=settings.control_token),
+                    Middleware(FaultMiddleware, injector=faults)],
         exception_handlers={PixelzError: error_handler},
         lifespan=lifespan,
     )

@@ -1,6 +1,6 @@
 """The sandbox's own endpoints: delivered files, and the `/_control` surface tests and demos drive.
 
-Control (no authentication; never expose a sandbox publicly):
+Control (every request needs the control token, see `easel.sandboxes.control_auth`):
 `GET/POST /_control/clock`, `GET/POST/DELETE /_control/faults`, `POST /_control/tick` (progress images
 and send due webhooks now), `GET /_control/images` (every image, and counts per customerImageId to prove
 exactly-once), `POST /_control/images/{ticket}` `{"status": 90}` (force a status; 70 sends the webhook),

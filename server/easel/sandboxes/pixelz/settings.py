@@ -96,6 +96,10 @@ class PixelzSandboxSettings(BaseModel):
     )
     clock_speed: float = Field(default=1.0, ge=0, description="Sandbox seconds per real second at start.")
     faults: FaultSettings = Field(default_factory=FaultSettings, description="Faults injected from start-up.")
+    control_token: str = Field(default="", description="Bearer token of /_control; empty refuses every request.")
+    callbacks_allow_private: bool = Field(
+        default=False, description="Let webhooks reach loopback and private addresses (development only)."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

@@ -22,11 +22,12 @@ from urllib.parse import urlsplit
 import anyio
 import httpx
 
+from easel.outbound import Outbound
 from easel.sandboxes.clock import SandboxClock, ticking
 from easel.sandboxes.faults import FaultInjector
 from easel.sandboxes.pixelz.files import file_name
 from easel.sandboxes.pixelz.settings import Account, PixelzSandboxSettings, TemplateSpec
-from easel.sandboxes.pixelz.webhooks import WebhookSender, build_webhook
+from easel.sandboxes.pixelz.webhooks import WebhookSender, build_webhook, guard
 
 # The document's table; 70 is named as its JSON examples name it ("Production Finished").
 STATUS_NAMES: dict[int, str] = {
@@ -75,13 +76,13 @@ class PixelzSandbox:
 
     def __init__(
         self, settings: PixelzSandboxSettings, clock: SandboxClock, faults: FaultInjector,
-        callback_client: httpx.AsyncClient | None = None,
+        outbound: Outbound | None = None,
     ) -> None:  # fmt: skip
         self.settings = settings
         self.clock = clock
         self.faults = faults
         self.images: dict[str, SandboxImage] = {}
-        self.webhooks = WebhookSender(settings, faults, self._delivered, callback_client)
+        self.webhooks = WebhookSender(settings, faults, self._delivered, outbound)
         self._ids = itertools.count(settings.first_image_id)
         self._tick_lock = anyio.Lock()
 
@@ -89,13 +90,12 @@ class PixelzSandbox:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Own an HTTP client for webhooks and tick in the background while inside."""
+        """Own an outbound guard for webhooks (unless given one) and tick in the background while inside."""
         async with AsyncExitStack() as stack:
-            if self.webhooks.client is None:
-                self.webhooks.client = await stack.enter_async_context(
-                    httpx.AsyncClient(timeout=self.settings.callback_timeout)
-                )
-                stack.callback(setattr, self.webhooks, "client", None)
+            if self.webhooks.outbound is None:
+                client = await stack.enter_async_context(httpx.AsyncClient(timeout=self.settings.callback_timeout))
+                self.webhooks.outbound = guard(client, self.settings)
+                stack.callback(setattr, self.webhooks, "outbound", None)
             async with ticking(self.tick, self.settings.tick_seconds, "pixelz sandbox"):
                 yield
 

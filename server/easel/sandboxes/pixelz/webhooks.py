@@ -5,7 +5,9 @@ application secret, and under the partner's when the image was POSTed with a dev
 out right after the image is finished, then after each gap of `webhook_retry_gaps`; a 200 makes the
 image Delivered (80), each failure moves it to 72, 74, 76 and finally 78. The fault injector decides
 each webhook's fate first: a dropped one is never sent (the image stays at 70, ready for download, so
-only polling finds it), a duplicated one is sent twice, a reordered one after the next.
+only polling finds it), a duplicated one is sent twice, a reordered one after the next. Every webhook goes
+through easel's outbound guard (`easel.outbound.Outbound`): an `imageCallbackURL` on loopback or a private
+network is refused (a failed try) unless the guard allows private addresses.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from easel.outbound import Outbound, OutboundFailed, OutboundRefused
 from easel.sandboxes.faults import FaultInjector
 from easel.sandboxes.pixelz.settings import Account, PixelzSandboxSettings
 
@@ -66,6 +69,11 @@ def build_webhook(
     return Webhook(ticket, url, payload, body, headers)
 
 
+def guard(client: httpx.AsyncClient, settings: PixelzSandboxSettings) -> Outbound:
+    """The outbound guard webhooks go through when the sandbox was given none."""
+    return Outbound(client, allow_private=settings.callbacks_allow_private, deadline=settings.callback_timeout)
+
+
 @dataclass
 class _Delivery:
     webhook: Webhook
@@ -80,7 +88,7 @@ class WebhookSender:
     settings: PixelzSandboxSettings
     faults: FaultInjector
     on_result: DeliveryResult
-    client: httpx.AsyncClient | None = None
+    outbound: Outbound | None = None
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     _fresh: list[tuple[Webhook, datetime]] = field(default_factory=list)
     _pending: list[_Delivery] = field(default_factory=list)
@@ -102,24 +110,28 @@ class WebhookSender:
         if not due:
             return
         async with AsyncExitStack() as stack:  # mounted without `running()`, a control tick still sends
-            client = self.client
-            if client is None:
+            outbound = self.outbound
+            if outbound is None:
                 client = await stack.enter_async_context(httpx.AsyncClient(timeout=self.settings.callback_timeout))
+                outbound = guard(client, self.settings)
             for delivery in due:
                 while delivery in self._pending and delivery.next_at <= now:
-                    await self._send(delivery, client)
+                    await self._send(delivery, outbound)
 
-    async def _send(self, delivery: _Delivery, client: httpx.AsyncClient) -> None:
+    async def _send(self, delivery: _Delivery, outbound: Outbound) -> None:
         webhook = delivery.webhook
         due = delivery.next_at
         delivery.attempts += 1
         status: int | None = None
         error: str | None = None
         try:
-            response = await client.post(webhook.url, content=webhook.body, headers=webhook.headers)
-            status = response.status_code
-        except httpx.HTTPError as err:
-            error = repr(err)
+            response = await outbound.post(webhook.url, content=webhook.body, allowed_origins=None,
+                                           headers=webhook.headers)
+            status = response.status
+        except OutboundRefused as err:
+            error = f"refused: {err}"
+        except OutboundFailed as err:
+            error = str(err)
         ok = status == 200
         gaps = self.settings.webhook_retry_gaps
         last = ok or delivery.attempts > len(gaps)

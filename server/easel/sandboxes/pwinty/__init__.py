@@ -14,8 +14,9 @@ a client must not rely on against the live API), images one by one or in a batch
 with general errors, image errors and warnings, status changes (Submitted, AwaitingPayment for
 InvoiceRecipient orders, Cancelled until the lab takes the order), one shipment per product family,
 allocated then shipped with carrier and tracking as the sandbox clock advances, the order becoming
-Complete, callbacks on every status or shipment change (POSTed to `callback_url`, retried up to 15 times
-with growing gaps until a 200), countries and catalogue prices.
+Complete, callbacks on every status or shipment change (POSTed to the account's callback URL through
+easel's outbound guard, retried up to 15 times with growing gaps until a 200), countries and catalogue
+prices. One account never sees another's orders: they answer 404 as unknown ones do.
 
 Images are never fetched; how their "download" succeeds or fails is in `submission.py`.
 
@@ -25,9 +26,9 @@ image upload, XML, account balance (`AccountBalanceInsufficient`), holds, image 
 The catalogue (products, their attributes and prices) is in `catalogue.py`, the control surface in
 `control.py`.
 
-Run alone: `uvicorn --factory easel.sandboxes.pwinty:create_app`. Mounted inside another app, Starlette
-does not run a sub-app's lifespan, so callbacks only go out when the host enters
-`app.state.sandbox.running()` in its own lifespan, or on `POST /_control/tick`.
+Run alone: `easel sandbox pwinty` (see `easel.app.create_sandbox_app`). Mounted inside another app,
+Starlette does not run a sub-app's lifespan, so callbacks only go out when the host enters
+`app.state.sandbox.running()` in its own lifespan, or on `POST /_control/tick` when given an `outbound`.
 """
 
 from __future__ import annotations
@@ -35,12 +36,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from easel.outbound import Outbound
 from easel.sandboxes.clock import SandboxClock
+from easel.sandboxes.control_auth import ControlGuard
 from easel.sandboxes.faults import FaultMiddleware
 from easel.sandboxes.pwinty.api import SETTABLE_STATUSES, Handler, PwintyApi
 from easel.sandboxes.pwinty.catalogue import (
@@ -95,12 +97,13 @@ def create_app(
     settings: PwintySandboxSettings | None = None,
     *,
     clock: SandboxClock | None = None,
-    callback_client: httpx.AsyncClient | None = None,
+    outbound: Outbound | None = None,
 ) -> Starlette:
-    """A Pwinty v3.0 sandbox app; its state is `app.state.sandbox` (a `PwintySandbox`)."""
+    """A Pwinty v3.0 sandbox app; its state is `app.state.sandbox` (a `PwintySandbox`). Callbacks go
+    through `outbound` (or, while `running()`, a guard of its own per `settings.callbacks_allow_private`)."""
     settings = settings or PwintySandboxSettings()
     clock = clock or SandboxClock(speed=settings.clock_speed)
-    sandbox = PwintySandbox(settings, clock, callback_client)
+    sandbox = PwintySandbox(settings, clock, outbound)
     control = Control(sandbox)
     routes: list[tuple[str, Handler, list[str]]] = [
         *PwintyApi(sandbox).routes(),
@@ -118,7 +121,8 @@ def create_app(
 
     app = Starlette(
         routes=[Route(path, endpoint, methods=methods) for path, endpoint, methods in routes],
-        middleware=[Middleware(FaultMiddleware, injector=sandbox.faults)],
+        middleware=[Middleware(ControlGuard, token=settings.control_token),
+                    Middleware(FaultMiddleware, injector=sandbox.faults)],
         exception_handlers={PwintyApiError: api_error, Unauthorized: unauthorized},
         lifespan=lifespan,
     )

@@ -1,19 +1,23 @@
-"""Callbacks as Pwinty sends them: POSTed to the one callback URL, retried until a 200, faulted on demand.
+"""Callbacks as Pwinty sends them: POSTed to the account's callback URL, retried until a 200, faulted on demand.
 
-Each status or shipment change queues one payload. The fault injector decides its fate first (dropped,
-duplicated or held back behind the next one); then it goes out on the next tick and, until the receiver
-answers 200, again after `callback_retry_base` seconds, doubling each time (at most six hours apart), up to
-`callback_max_attempts` tries. Nothing is sent while there is no HTTP client or no callback URL.
+At Pwinty each account sets its callback URL in the dashboard; here it is `callback_urls` (per
+MerchantId, also settable with `POST /_control/callbacks`), or `callback_url` for accounts without one.
+Each status or shipment change queues one payload for its account. The fault injector decides its fate
+first (dropped, duplicated or held back behind the next one); then it goes out on the next tick and, until
+the receiver answers 200, again after `callback_retry_base` seconds, doubling each time (at most six hours
+apart), up to `callback_max_attempts` tries. Every callback goes through easel's outbound guard
+(`easel.outbound.Outbound`), so it reaches loopback or private addresses only when the guard allows it.
+Nothing is sent while there is no guard or no callback URL for the account.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
-
+from easel.outbound import Outbound, OutboundFailed, OutboundRefused
 from easel.sandboxes.clock import SandboxClock
 from easel.sandboxes.faults import FaultInjector
 from easel.sandboxes.pwinty.settings import PwintySandboxSettings
@@ -22,6 +26,7 @@ from easel.sandboxes.pwinty.views import ts
 
 @dataclass
 class _Delivery:
+    merchant: str
     payload: dict[str, Any]
     next_at: datetime
     attempts: int = 0
@@ -35,15 +40,21 @@ class CallbackSender:
         self.clock = clock
         self.faults = faults
         self.url = settings.callback_url
-        self.client: httpx.AsyncClient | None = None
+        """The callback URL of every account without one of its own."""
+        self.urls: dict[str, str] = dict(settings.callback_urls)
+        self.outbound: Outbound | None = None
         """The one given to `create_app`, or the sandbox's own while it is `running()`; None sends nothing."""
         self.deliveries: list[dict[str, Any]] = []
-        self._fresh: list[dict[str, Any]] = []
+        self._fresh: list[tuple[str, dict[str, Any]]] = []
         self._pending: list[_Delivery] = []
 
-    def queue(self, payload: dict[str, Any]) -> None:
-        """A callback to send from the next tick on."""
-        self._fresh.append(payload)
+    def url_for(self, merchant: str) -> str | None:
+        """Where an account's callbacks go; None sends none."""
+        return self.urls.get(merchant) or self.url
+
+    def queue(self, merchant: str, payload: dict[str, Any]) -> None:
+        """A callback of `merchant`'s order to send from the next tick on."""
+        self._fresh.append((merchant, payload))
 
     @property
     def pending(self) -> int:
@@ -56,26 +67,31 @@ class CallbackSender:
     async def send_due(self, now: datetime) -> None:
         """Pass the fresh callbacks through the fault injector, then try every one due by `now`."""
         fresh, self._fresh = self._fresh, []
-        self._pending.extend(_Delivery(p, now) for p in self.faults.outbound(fresh))
+        self._pending.extend(_Delivery(m, p, now) for m, p in self.faults.outbound(fresh))
         due = [d for d in self._pending if d.next_at <= now]
         for delivery in due:
             await self._deliver(delivery)
 
     async def _deliver(self, delivery: _Delivery) -> None:
-        if self.client is None or self.url is None:
+        url = self.url_for(delivery.merchant)
+        if self.outbound is None or url is None:
             return
         delivery.attempts += 1
         status: int | None = None
         error: str | None = None
         try:
-            response = await self.client.post(self.url, json=delivery.payload)
-            status = response.status_code
-        except httpx.HTTPError as err:
-            error = repr(err)
+            response = await self.outbound.post(url, content=json.dumps(delivery.payload).encode(),
+                                                allowed_origins=None, headers={"Content-Type": "application/json"})
+            status = response.status
+        except OutboundRefused as err:
+            error = f"refused: {err}"
+        except OutboundFailed as err:
+            error = str(err)
         now = self.clock.now()
         self.deliveries.append(
             {
                 "at": ts(now, z=True),
+                "merchantId": delivery.merchant,
                 "orderId": delivery.payload["orderId"],
                 "status": delivery.payload["status"],
                 "attempt": delivery.attempts,

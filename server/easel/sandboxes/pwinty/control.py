@@ -1,11 +1,12 @@
 """The sandbox's own `/_control` endpoints, which tests and demos drive (the clock's and the fault
 injector's endpoints are their own).
 
-Control (no authentication; never expose a sandbox publicly): `GET/POST /_control/clock`,
-`GET/POST/DELETE /_control/faults`, `GET /_control/orders` (orders and counts per merchantOrderId;
-`?summary=1`: only how many orders are in each status, for pollers that need no more),
-`GET/POST /_control/callbacks` (callback URL and delivery log), `POST /_control/tick` (progress orders and
-send due callbacks now).
+Control (every request needs the control token, see `easel.sandboxes.control_auth`):
+`GET/POST /_control/clock`, `GET/POST/DELETE /_control/faults`, `GET /_control/orders` (orders and counts
+per merchantOrderId; `?summary=1`: only how many orders are in each status, for pollers that need no
+more), `GET/POST /_control/callbacks` (callback URLs and delivery log; POST `{"merchantId": ..., "url": ...}`
+sets one account's URL, as its owner would in Pwinty's dashboard, and without `merchantId` the URL of every
+account without its own), `POST /_control/tick` (progress orders and send due callbacks now).
 """
 
 from __future__ import annotations
@@ -45,12 +46,19 @@ class Control:
         if request.method == "POST":
             body = await read_body(request)
             url = body.get("url") if isinstance(body, dict) else None
+            merchant = body.get("merchantId") if isinstance(body, dict) else None
             if url is not None and not absolute_url(url):
                 return JSONResponse({"error": "url must be an absolute http(s) URL or null"}, 400)
-            sender.url = url
-            if url is None:
-                sender.drop_pending()
-        return JSONResponse({"url": sender.url, "pending": sender.pending, "deliveries": sender.deliveries})
+            if merchant is not None and merchant not in self.sandbox.settings.accounts:
+                return JSONResponse({"error": "merchantId must name an account of this sandbox"}, 400)
+            if merchant is None:
+                sender.url = url
+                if url is None:
+                    sender.drop_pending()
+            else:
+                self.sandbox.set_callback_url(merchant, url)
+        return JSONResponse({"url": sender.url, "urls": sender.urls, "pending": sender.pending,
+                             "deliveries": sender.deliveries})
 
     async def tick(self, request: Request) -> Response:
         await self.sandbox.tick()

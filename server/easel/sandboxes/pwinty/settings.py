@@ -15,7 +15,16 @@ class PwintySandboxSettings(BaseModel):
     accounts: dict[str, str] = Field(
         default_factory=lambda: {"sandbox-merchant": "sandbox-key"}, description="MerchantId -> REST API key."
     )
-    callback_url: str | None = Field(default=None, description="Where status callbacks are POSTed.")
+    callback_url: str | None = Field(
+        default=None, description="Where status callbacks are POSTed for an account without one of its own."
+    )
+    callback_urls: dict[str, str] = Field(
+        default_factory=dict, description="MerchantId -> its callback URL (set in the dashboard at real Pwinty)."
+    )
+    control_token: str = Field(default="", description="Bearer token of /_control; empty refuses every request.")
+    callbacks_allow_private: bool = Field(
+        default=False, description="Let callbacks reach loopback and private addresses (development only)."
+    )
     download_delay: float = Field(default=1.0, ge=0, description="Time until an added image is 'downloaded'.")
     allocate_delay: float = Field(default=300.0, ge=0, description="Submission to shipment allocation.")
     ship_delay: float = Field(default=86400.0, ge=0, description="Submission to the first shipment shipping.")

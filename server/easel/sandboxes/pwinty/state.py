@@ -13,6 +13,7 @@ from typing import Any
 import anyio
 import httpx
 
+from easel.outbound import Outbound
 from easel.sandboxes.clock import SandboxClock, ticking
 from easel.sandboxes.faults import FaultInjector
 from easel.sandboxes.pwinty.callbacks import CallbackSender
@@ -31,14 +32,14 @@ class PwintySandbox:
         self,
         settings: PwintySandboxSettings,
         clock: SandboxClock,
-        callback_client: httpx.AsyncClient | None = None,
+        outbound: Outbound | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.faults = FaultInjector(settings.faults, error_response=error_envelope)
         self.orders: dict[int, Order] = {}
         self.callbacks = CallbackSender(settings, clock, self.faults)
-        self.callbacks.client = callback_client
+        self.callbacks.outbound = outbound
         self._order_ids = itertools.count(settings.first_order_id)
         self._image_ids = itertools.count(settings.first_image_id)
         self._shipment_ids = itertools.count(settings.first_shipment_id)
@@ -46,12 +47,19 @@ class PwintySandbox:
 
     @property
     def callback_url(self) -> str | None:
-        """Where callbacks go; None sends none."""
+        """Where callbacks go for accounts without a URL of their own; None sends none."""
         return self.callbacks.url
 
     @callback_url.setter
     def callback_url(self, url: str | None) -> None:
         self.callbacks.url = url
+
+    def set_callback_url(self, merchant: str, url: str | None) -> None:
+        """An account's callback URL (what its owner sets in Pwinty's dashboard); None removes it."""
+        if url is None:
+            self.callbacks.urls.pop(merchant, None)
+        else:
+            self.callbacks.urls[merchant] = url
 
     @property
     def deliveries(self) -> list[dict[str, Any]]:
@@ -62,19 +70,19 @@ class PwintySandbox:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Own an HTTP client for callbacks and tick in the background while inside."""
+        """Own an outbound guard for callbacks (unless given one) and tick in the background while inside."""
         async with AsyncExitStack() as stack:
-            owned = self.callbacks.client is None
+            owned = self.callbacks.outbound is None
             if owned:
-                self.callbacks.client = await stack.enter_async_context(
-                    httpx.AsyncClient(timeout=self.settings.callback_timeout)
-                )
+                client = await stack.enter_async_context(httpx.AsyncClient(timeout=self.settings.callback_timeout))
+                self.callbacks.outbound = Outbound(client, allow_private=self.settings.callbacks_allow_private,
+                                                   deadline=self.settings.callback_timeout)
             try:
                 async with ticking(self.tick, self.settings.tick_seconds, "pwinty sandbox"):
                     yield
             finally:
                 if owned:
-                    self.callbacks.client = None
+                    self.callbacks.outbound = None
 
     async def tick(self) -> None:
         """Progress orders to the clock's now, then send the callbacks that are due."""
@@ -113,9 +121,9 @@ class PwintySandbox:
             self._emit(order, when)
 
     def _emit(self, order: Order, when: datetime) -> None:
-        if not self.callback_url:
+        if not self.callbacks.url_for(order.merchant):
             return
-        self.callbacks.queue(callback_payload(order, when))
+        self.callbacks.queue(order.merchant, callback_payload(order, when))
 
     # -- changes ----------------------------------------------------------------------------------
 
