@@ -37,11 +37,21 @@ def test_every_command_has_help() -> None:
             assert result.exit_code == 0, (name, sub)
 
 
+def test_merchant_create_says_live_or_test_and_what_it_lacks(env: dict[str, str], tmp_path: Path) -> None:
+    live = easel(env, "merchant", "create", "liveshop").output.strip().splitlines()[-1]
+    assert live.startswith("live merchant") and "lacks live accounts for pwinty, image2art" in live
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text(json.dumps({v: {"sandbox": {"url": f"http://127.0.0.1:9/{v}"}} for v in ("pwinty", "image2art")}))
+    test = easel({**env, "EASEL_VENDOR_ACCOUNTS": str(accounts)}, "merchant", "create", "testshop", "--test-mode")
+    last = test.output.strip().splitlines()[-1]
+    assert last.startswith("test merchant") and "sandbox accounts are configured for pwinty, image2art" in last
+
+
 def test_merchant_lifecycle(env: dict[str, str], settings: Settings) -> None:
     created = easel(env, "merchant", "create", "acme", "--email", "ops@acme.test", "--origin", "https://Acme.test",
                     "--cart-path", "/cart/add", "--login-url", "https://acme.test/login", "--currency", "eur")
     assert created.exit_code == 0, created.output
-    secret = created.output.strip().splitlines()[-1].rsplit(" ", 1)[-1]
+    secret = next(line for line in created.output.splitlines() if line.startswith("API secret")).rsplit(" ", 1)[-1]
     shown = json.loads(easel(env, "merchant", "show", "acme").output)
     assert shown["allowed_origins"] == ["https://acme.test"] and shown["currency"] == "EUR"
     assert secret not in easel(env, "merchant", "show", "acme").output

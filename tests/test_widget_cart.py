@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -16,7 +17,6 @@ from starlette.routing import Route
 
 from easel.app import create_app
 from easel.demo.seed import DEMO_SECRET
-from easel.outbound import Outbound
 from easel.runtime import Runtime
 from easel.storage import merchants as merchant_store
 from easel.widget.cart_signature import verify_cart_item
@@ -90,9 +90,9 @@ async def relay_shop(demo_runtime: Runtime) -> Runtime:
 
 
 async def _app_client(runtime: Runtime, allow_private: bool) -> AsyncIterator[httpx.AsyncClient]:
+    if allow_private:  # the demo's setting: the relay may reach the test shop on loopback
+        runtime.settings = replace(runtime.settings, callbacks_allow_private=True)
     app = create_app(runtime=runtime)
-    if allow_private:
-        app.state.widget_outbound_factory = lambda http: Outbound(http, allow_private=True)
     async with app.router.lifespan_context(app) as state:
 
         async def with_state(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]

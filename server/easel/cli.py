@@ -375,9 +375,28 @@ def merchant_create(username: str, api_key: str | None, **options: Any) -> None:
                 raise CliError(f"a merchant named {username!r} already exists")
             return await store.create_merchant(conn, username, runtime.secrets.encrypt(secret), fields, api_key)
 
+    async def readiness(runtime: Runtime) -> str:
+        return _readiness(runtime, created)
+
     created = _run(job)
     click.echo(json.dumps(_describe(created), indent=2))
     click.echo(f"API secret (shown once, store it now): {secret}")
+    click.echo(_run_served(readiness))
+
+
+def _readiness(runtime: Runtime, m: merchant_rules.Merchant) -> str:
+    """Whether a merchant's orders are test or live, and which vendor accounts its routing still lacks."""
+    rules = runtime.dispatch.router.rules_for(m.routing)
+    wanted = dict.fromkeys([v for r in rules.rules for v in r.vendors] + list(rules.default)
+                           + [v for v in [rules.retouch, *(r.retouch for r in rules.rules)] if v])
+    account = "sandbox" if m.test_mode else "live"
+    missing = [v for v in wanted if runtime.dispatch.accounts.get(v, account) is None]
+    kind = ("test merchant: its orders are test orders, sent only to vendors' sandbox accounts"
+            if m.test_mode else "live merchant: its orders are printed and shipped for real (--test-mode for tests)")
+    if not missing:
+        return f"{kind}; {account} accounts are configured for {', '.join(wanted)}"
+    return (f"{kind}; it still lacks {account} accounts for {', '.join(missing)}: add them to EASEL_VENDOR_ACCOUNTS "
+            "(`easel vendors` shows what is configured)")
 
 
 @merchant.command("list")

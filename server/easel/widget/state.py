@@ -3,8 +3,7 @@ the built assets, the preview renderer and the outbound HTTP guard.
 
 It hangs off the Starlette app (``app.state.easel_widget``), made on first use from the runtime the
 lifespan created, so two apps in one process (tests) never share it. The relay reaches loopback and
-private addresses only with ``EASEL_CALLBACKS_ALLOW_PRIVATE`` (the demo's setting); a test may instead
-set ``app.state.widget_outbound_factory`` to build its own ``Outbound``.
+private addresses only with ``EASEL_CALLBACKS_ALLOW_PRIVATE`` (the demo's setting).
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import httpx
 from starlette.requests import Request
 
 from ..domain.catalog import Artwork
@@ -121,8 +119,7 @@ def widget_state(request: Request) -> WidgetState:
     runtime = runtime_of(request)
     state: WidgetState | None = getattr(app_state, "easel_widget", None)
     if state is None or state.runtime is not runtime:
-        factory: Callable[[httpx.AsyncClient], Outbound] | None = getattr(app_state, "widget_outbound_factory", None)
-        state = WidgetState(runtime, outbound=factory(runtime.http) if factory else None)
+        state = WidgetState(runtime)
         app_state.easel_widget = state
     return state
 
