@@ -67,7 +67,7 @@ def settings(database_url: str, shared_data_dir: Path) -> Settings:
 
 @pytest.fixture
 async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    active = Runtime.create(settings)
+    active = Runtime.create(settings, builtin_sandboxes=True)  # test orders have sandbox accounts: they can be made
     yield active
     await active.close()
 

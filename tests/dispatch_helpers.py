@@ -1,5 +1,6 @@
-"""Helpers for fulfilment tests: a Pwinty sandbox over real HTTP, a runtime whose sandbox account points
-at it, a clock tests move by hand, and orders placed through the order API."""
+"""Helpers for fulfilment tests: a Pwinty sandbox and an upstream Image2ART sandbox over real HTTP, a
+runtime whose sandbox accounts point at them, a clock tests move by hand, and orders placed through the
+order API."""
 
 from __future__ import annotations
 
@@ -17,10 +18,15 @@ from sqlalchemy import select
 from easel.app import create_app
 from easel.demo.seed import seed_demo
 from easel.dispatch.backoff import RetryPolicy
+from easel.dispatch.drivers.image2art import SANDBOX_CREDENTIALS as IMAGE2ART_CREDENTIALS
+from easel.dispatch.drivers.image2art import Image2ArtDriver
 from easel.dispatch.drivers.pwinty import PwintyDriver
 from easel.dispatch.worker import Worker
 from easel.runtime import Runtime
+from easel.sandboxes.clock import SandboxClock
 from easel.sandboxes.faults import FaultSettings
+from easel.sandboxes.image2art import Image2ArtSandboxSettings
+from easel.sandboxes.image2art import create_app as create_image2art
 from easel.sandboxes.pwinty import PwintySandboxSettings
 from easel.sandboxes.pwinty import create_app as create_pwinty
 from easel.settings import Settings
@@ -59,21 +65,39 @@ def pwinty_sandbox(**settings: Any) -> Iterator[str]:
         yield url
 
 
-def write_accounts(folder: Path, pwinty_url: str) -> str:
+@contextmanager
+def upstream_sandbox() -> Iterator[str]:
+    """An upstream Image2ART sandbox on a free port whose clock moves only when a test says so."""
+    settings = Image2ArtSandboxSettings(tick_seconds=3600, control_token=CONTROL_TOKEN)
+    with run_asgi(create_image2art(settings, clock=SandboxClock(speed=0))) as url:
+        yield url
+
+
+def write_accounts(folder: Path, pwinty_url: str, image2art_url: str | None = None,
+                   image2art_secret: str = IMAGE2ART_CREDENTIALS["secret"]) -> str:
+    accounts: dict[str, Any] = {"pwinty": {"sandbox": {"url": pwinty_url, "merchant_id": "sandbox-merchant",
+                                                       "api_key": "sandbox-key"}}}
+    if image2art_url is not None:
+        accounts["image2art"] = {"sandbox": {"url": image2art_url, **IMAGE2ART_CREDENTIALS,
+                                             "secret": image2art_secret}}
     path = folder / "vendors.json"
-    path.write_text(json.dumps({"pwinty": {"sandbox": {"url": pwinty_url, "merchant_id": "sandbox-merchant",
-                                                       "api_key": "sandbox-key"}}}))
+    path.write_text(json.dumps(accounts))
     return str(path)
 
 
 async def fulfilment_runtime(settings: Settings, folder: Path, pwinty_url: str, *, clock: FakeClock | None = None,
-                             timeout: float = 5.0, **overrides: Any) -> Runtime:  # noqa: ASYNC109
-    """A runtime with the demo data whose Pwinty sandbox account is the sandbox at ``pwinty_url``."""
+                             timeout: float = 5.0, image2art_url: str | None = None,  # noqa: ASYNC109
+                             image2art_secret: str = IMAGE2ART_CREDENTIALS["secret"], **overrides: Any) -> Runtime:
+    """A runtime with the demo data whose Pwinty sandbox account is the sandbox at ``pwinty_url`` (and
+    whose upstream Image2ART sandbox account is ``image2art_url``, when given)."""
     overrides.setdefault("rate_limit", 10**6)
-    settings = replace(settings, vendor_accounts=write_accounts(folder, pwinty_url), **overrides)
+    accounts = write_accounts(folder, pwinty_url, image2art_url, image2art_secret)
+    settings = replace(settings, vendor_accounts=accounts, **overrides)
     runtime = Runtime.create(settings)
     await seed_demo(runtime, images=False)
     runtime.dispatch.drivers["pwinty"] = PwintyDriver(runtime.http, timeout=httpx.Timeout(timeout), retry=FAST_CALLS)
+    runtime.dispatch.drivers["image2art"] = Image2ArtDriver(runtime.http, timeout=httpx.Timeout(timeout),
+                                                            retry=FAST_CALLS)
     if clock is not None:
         runtime.dispatch.clock = clock
         runtime.dispatch.callbacks.clock = clock
@@ -123,4 +147,10 @@ async def get_order(client: httpx.AsyncClient, order_id: int) -> dict[str, Any]:
 
 def sandbox_orders(url: str) -> dict[str, Any]:
     body: dict[str, Any] = httpx.get(f"{url}/_control/orders", headers=CONTROL).json()
+    return body
+
+
+def upstream_orders(url: str) -> list[dict[str, Any]]:
+    """Every order of the upstream Image2ART sandbox (``externalOrderNumber``, ``status``, ...)."""
+    body: list[dict[str, Any]] = httpx.get(f"{url}/_control/orders", headers=CONTROL).json()["orders"]
     return body

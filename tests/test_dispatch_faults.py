@@ -1,5 +1,6 @@
 """Fulfilment under faults: 30 % vendor errors, a worker killed with SIGKILL mid-dispatch (twice), and
-two workers sharing a PostgreSQL queue. Every order reaches the vendor exactly once; none is lost."""
+two workers sharing a PostgreSQL queue. Every order reaches the vendor exactly once; none is lost. The
+Pwinty sandbox runs strict: its order list is the live API's (pages of 100, no merchantOrderId filter)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ async def _statuses(runtime, ids: list[int]) -> Counter[str]:  # type: ignore[no
 
 
 async def test_thirty_percent_vendor_errors_still_submit_every_order_once(settings: Settings, tmp_path: Path) -> None:
-    with pwinty_sandbox(faults={"seed": 3, "error_rate": 0.3}) as sandbox:
+    with pwinty_sandbox(strict=True, faults={"seed": 3, "error_rate": 0.3}) as sandbox:
         runtime = await fulfilment_runtime(settings, tmp_path, sandbox, poll_interval=10**6)
         try:
             async with api_client(runtime) as client:
@@ -79,7 +80,7 @@ async def test_a_worker_killed_mid_dispatch_twice_loses_and_duplicates_nothing(
     if not database_url.startswith("sqlite"):
         pytest.skip("the SQLite file case; PostgreSQL has its own concurrency test")
     # Slow vendor answers keep the worker inside vendor calls, where the kills land.
-    with pwinty_sandbox(faults={"seed": 1, "slow_rate": 0.5, "slow_seconds": 0.05}) as sandbox:
+    with pwinty_sandbox(strict=True, faults={"seed": 1, "slow_rate": 0.5, "slow_seconds": 0.05}) as sandbox:
         runtime = await fulfilment_runtime(settings, tmp_path, sandbox, poll_interval=10**6)
         try:
             async with api_client(runtime) as client:

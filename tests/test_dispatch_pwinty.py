@@ -1,5 +1,7 @@
-"""Orders to Pwinty end to end over real HTTP: planned, created, completed and submitted exactly once,
-then followed by polling to In Transit with tracking; lost answers and crashes do not duplicate."""
+"""Orders to Pwinty end to end over real HTTP, against the sandbox in its strict mode (its order list as
+the live API's: pages of 100, no filter by merchantOrderId): planned, created, completed and submitted
+exactly once, then followed by polling to In Transit with tracking; lost answers and crashes do not
+duplicate; the shipping method and packing slip reach Pwinty."""
 
 from __future__ import annotations
 
@@ -25,12 +27,13 @@ from .dispatch_helpers import (
 )
 from .sandbox_access import CONTROL
 
+PWINTY = {"X-Pwinty-MerchantId": "sandbox-merchant", "X-Pwinty-REST-API-Key": "sandbox-key"}
 pytestmark = pytest.mark.anyio
 
 
 async def test_an_order_is_submitted_once_and_followed_to_in_transit(settings: Settings, tmp_path: Path) -> None:
     clock = FakeClock()
-    with pwinty_sandbox() as sandbox:
+    with pwinty_sandbox(strict=True) as sandbox:
         runtime = await fulfilment_runtime(settings, tmp_path, sandbox, clock=clock, poll_interval=600)
         try:
             async with api_client(runtime) as client:
@@ -62,7 +65,7 @@ async def test_an_order_is_submitted_once_and_followed_to_in_transit(settings: S
 
 async def test_a_lost_answer_to_create_does_not_make_a_second_vendor_order(settings: Settings,
                                                                            tmp_path: Path) -> None:
-    with pwinty_sandbox(faults={"script": ["lost"], "hang_seconds": 0.3}) as sandbox:
+    with pwinty_sandbox(strict=True, faults={"script": ["lost"], "hang_seconds": 0.3}) as sandbox:
         runtime = await fulfilment_runtime(settings, tmp_path, sandbox)
         try:
             async with api_client(runtime) as client:
@@ -79,8 +82,63 @@ async def test_a_lost_answer_to_create_does_not_make_a_second_vendor_order(setti
             await runtime.close()
 
 
+async def test_a_lost_create_is_found_behind_more_than_a_page_of_newer_orders(settings: Settings,
+                                                                              tmp_path: Path) -> None:
+    """The crash-recovery look-up walks Pwinty's newest-first pages back to the moment of the intent."""
+    with pwinty_sandbox(strict=True, faults={"script": ["lost"], "hang_seconds": 0.3}) as sandbox:
+        runtime = await fulfilment_runtime(settings, tmp_path, sandbox, timeout=0.2)
+        try:
+            async with api_client(runtime) as client:
+                order_id = await place(client, await styled_skus(runtime, "CG", "M"))
+                await worker(runtime).run_until_idle()  # the create's answer is lost: the part stays `creating`
+                assert (await get_order(client, order_id))["status"] != "In Production"
+                async with httpx.AsyncClient(base_url=sandbox, headers=PWINTY) as pwinty:
+                    for n in range(120):  # other shops' orders... of the same account, newer than ours
+                        r = await pwinty.post("/orders", json={"recipientName": "Ann", "countryCode": "GB",
+                                                               "preferredShippingMethod": "Budget",
+                                                               "merchantOrderId": f"other-{n}"})
+                        assert r.status_code == 200
+                    assert len((await pwinty.get("/orders", params={"count": 250})).json()["data"]["content"]) == 100
+                for _ in range(100):
+                    if (await get_order(client, order_id))["status"] == "In Production":
+                        break
+                    await anyio.sleep(0.05)
+                    await worker(runtime).run_until_idle()
+                assert (await get_order(client, order_id))["status"] == "In Production"
+                ours = {k: v for k, v in sandbox_orders(sandbox)["countsByMerchantOrderId"].items()
+                        if not k.startswith("other-")}
+                assert list(ours.values()) == [1]
+        finally:
+            await runtime.close()
+
+
+async def test_shipping_method_and_packing_slip_reach_pwinty(settings: Settings, tmp_path: Path) -> None:
+    from .orders_helpers import call, order
+
+    with pwinty_sandbox(strict=True) as sandbox:
+        runtime = await fulfilment_runtime(settings, tmp_path, sandbox)
+        try:
+            async with api_client(runtime) as client:
+                body = order(await styled_skus(runtime, "CG", "S"))
+                body["shipping"] = {k: v for k, v in body["shipping"].items() if k != "method"}
+                body["shipping"]["packing_slip"] = "https://shop.example.com/slips/1.pdf"
+                placed = await call(client, "POST", "/orders", body)
+                order_id = placed.json()["order"]["id"]
+                shown = (await get_order(client, order_id))["shipping"]
+                assert (shown["method"], shown["packing_slip"]) == ("best way", "https://shop.example.com/slips/1.pdf")
+                await worker(runtime).run_until_idle()
+                assert (await get_order(client, order_id))["status"] == "In Production"
+                [row] = sandbox_orders(sandbox)["orders"]
+                async with httpx.AsyncClient(base_url=sandbox, headers=PWINTY) as pwinty:
+                    at_pwinty = (await pwinty.get(f"/orders/{row['id']}")).json()["data"]
+                assert at_pwinty["packingSlipUrl"] == "https://shop.example.com/slips/1.pdf"
+                assert at_pwinty["preferredShippingMethod"] == "Standard"  # the mapping's "best way"
+        finally:
+            await runtime.close()
+
+
 async def test_an_unsubmittable_order_is_parked_on_hold_with_the_reason(settings: Settings, tmp_path: Path) -> None:
-    with pwinty_sandbox() as sandbox:
+    with pwinty_sandbox(strict=True) as sandbox:
         runtime = await fulfilment_runtime(settings, tmp_path, sandbox)
         try:
             async with api_client(runtime) as client:

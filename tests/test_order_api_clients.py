@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from easel.app import create_app
+from easel.app import create_demo_app
 from easel.client import Image2ArtClient, sign_request
 from easel.demo.seed import DEMO_SECRET
 from easel.runtime import Runtime
@@ -77,7 +77,7 @@ async def test_a_php_client_using_the_documents_sign_request(demo_runtime: Runti
     script = tmp_path / "client.php"
     script.write_text(PHP_CLIENT)
     sku = await _sku(demo_runtime)
-    with run_asgi(create_app(settings)) as base:
+    with run_asgi(create_demo_app(settings)) as base:
         done = subprocess.run([php, str(script), base, sku], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
@@ -94,7 +94,7 @@ async def test_the_documents_curl_examples(demo_runtime: Runtime, settings: Sett
     curl = shutil.which("curl")
     assert curl
     signature = sign_request("orders", {}, "testing", DEMO_SECRET)["signature"]
-    with run_asgi(create_app(settings)) as base:
+    with run_asgi(create_demo_app(settings)) as base:
         listed = subprocess.run(
             [curl, "-s", "-H", "Content-Type: application/json", "-H", "Accept: application/json",
              "-d", json.dumps({"username": "testing", "signature": signature}), f"{base}/orders"],
@@ -107,7 +107,7 @@ async def test_the_documents_curl_examples(demo_runtime: Runtime, settings: Sett
 
 async def test_the_python_client(demo_runtime: Runtime, settings: Settings) -> None:
     sku = await _sku(demo_runtime)
-    with run_asgi(create_app(settings)) as base, Image2ArtClient(base, "testing", DEMO_SECRET) as client:
+    with run_asgi(create_demo_app(settings)) as base, Image2ArtClient(base, "testing", DEMO_SECRET) as client:
         assert client.ping()["user"]["username"] == "testing"
         address = {"name": "A B", "address": "1 St", "city": "Austin", "state": "TX", "zip": "78701", "country": "US"}
         created = client.create_order({"customer": {**address, "email": "a@b.co", "phone": "555-0100"},

@@ -219,7 +219,7 @@ async def test_happy_path_from_submission_to_the_retouched_file(live: Live) -> N
     finished = await px.get_status(status.image_ticket)
     assert finished.status is PixelzStatus.PRODUCTION_FINISHED and finished.status.finished
     (url,) = px.final_image_urls(finished)
-    assert url.startswith(live.url) and url.endswith("/final/sunset.jpg")
+    assert url.startswith(live.url) and url.split("?")[0].endswith("/final/sunset.jpg")
     delivered = await px.fetch_image(url)
     assert delivered.content_type == "image/jpeg" and Image.open(io.BytesIO(delivered.content)).format == "JPEG"
 
@@ -296,14 +296,16 @@ async def test_templates_and_template_detail(live: Live) -> None:
     assert (await live.adapter.get_template(203863)).output_format == "PNG"
 
 
-async def test_fetching_a_file_before_it_exists_is_not_found(live: Live) -> None:
+async def test_a_result_file_is_read_at_the_link_given_and_only_once_it_exists(live: Live) -> None:
     status = await live.adapter.ensure_image("https://img.example.com/a.jpg", customer_image_id="px-107")
-    images = (await live.control.get("/_control/images")).json()["images"]
-    image_id = next(i["id"] for i in images if i["ticket"] == status.image_ticket)
-    with pytest.raises(VendorNotFound):
-        await live.adapter.fetch_image(f"/1000003/{image_id}/final/a.jpg")
     await live.advance(4 * HOUR)
-    assert (await live.adapter.fetch_image(f"/1000003/{image_id}/final/a.jpg")).content
+    (link,) = (await live.adapter.get_status(status.image_ticket)).final_images_url
+    with pytest.raises(VendorRejected, match="AccessDenied"):
+        await live.adapter.fetch_image(link.split("?")[0])  # the bare path: image ids are sequential
+    assert (await live.adapter.fetch_image(link)).content
+    await live.control.post(f"/_control/images/{status.image_ticket}", json={"status": 60})
+    with pytest.raises(VendorNotFound, match="FileNotReady"):
+        await live.adapter.fetch_image(link)
 
 
 async def test_failed_images_say_so(live: Live) -> None:

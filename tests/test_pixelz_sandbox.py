@@ -177,7 +177,7 @@ async def test_finished_image_lists_final_and_thumbnail_paths_that_serve_real_im
     await px.advance(4 * HOUR)
     status = await px.status(ticket)
     final, thumbnail = status["FinalImagesURL"][0], status["ThumbnailImageURL"]
-    assert final.startswith("/1000003/") and final.endswith("/final/sunset.png")
+    assert final.startswith("/1000003/") and final.split("?")[0].endswith("/final/sunset.png")
     r = await px.client.get(final)
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     assert Image.open(io.BytesIO(r.content)).size == (96, 72)
@@ -188,8 +188,21 @@ async def test_finished_image_lists_final_and_thumbnail_paths_that_serve_real_im
 async def test_final_file_does_not_exist_before_production_finishes(px: Harness) -> None:
     ticket = await px.post()
     image = px.sandbox.images[ticket]
-    r = await px.client.get(image.file_path("final"))
-    assert r.status_code == 404
+    r = await px.client.get(px.sandbox.file_link(image, "final"))
+    assert r.status_code == 404 and r.json()["ErrorCode"] == "FileNotReady"
+
+
+async def test_result_files_answer_only_at_their_signed_link(px: Harness) -> None:
+    """Image ids are sequential: the bare path, a guessed neighbour or a reused signature reads nothing."""
+    mine, other = await px.post(customerImageId="a"), await px.post(customerImageId="b")
+    await px.advance(4 * HOUR)
+    link = (await px.status(mine))["FinalImagesURL"][0]
+    assert (await px.client.get(link)).status_code == 200
+    bare = link.split("?")[0]
+    neighbour = px.sandbox.images[other].file_path("final") + "?" + link.split("?")[1]
+    for guess in (bare, neighbour, bare + "?signature=", bare.replace("/final/", "/thumbnail/") + "?" + link.split("?")[1]):
+        r = await px.client.get(guess)
+        assert r.status_code == 403 and r.json()["ErrorCode"] == "AccessDenied", guess
 
 
 async def test_undownloadable_and_rejected_images_end_in_their_statuses(px: Harness) -> None:

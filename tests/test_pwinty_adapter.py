@@ -1,5 +1,6 @@
 """The Pwinty adapter: recorded answers parsed leniently, then the whole flow over real HTTP against
-the sandbox (uvicorn on a free port), with faults."""
+the sandbox in its strict mode (uvicorn on a free port), with faults; the look-up before re-creating an
+order walks the list as the live API serves it (pages of 100, no filter)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import queue
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from easel.sandboxes import SandboxClock
-from easel.sandboxes.pwinty import PwintySandboxSettings, create_app
+from easel.sandboxes.pwinty import PwintySandbox, PwintySandboxSettings, create_app
 from easel.vendors import (
     RetryPolicy,
     VendorAuthError,
@@ -37,6 +38,7 @@ from easel.vendors.pwinty import (
     PrintItem,
     PwintyAdapter,
     PwintyCallback,
+    PwintyImage,
     Recipient,
     parse_callback,
     parse_timestamp,
@@ -102,6 +104,30 @@ async def test_recorded_list_with_missing_and_null_shipping_info() -> None:
     assert page.content[0].shipping_info is None and page.content[0].images == []
     assert page.content[1].shipments == []
     assert page.content[1].last_updated == datetime(2018, 8, 15, 9, 13, 2, 3333, tzinfo=UTC)
+
+
+async def test_recorded_list_page_with_summary_tag_and_packing_slip() -> None:
+    page = await replay("order_list_page").list_orders()
+    assert page.count == 524 and [o.id for o in page.content] == [1067, 1066]
+    assert [(e.label, e.value) for e in page.summary][0] == ("NotYetSubmitted", 3)
+    waiting, submitted = page.content
+    assert waiting.shipping_info is not None and waiting.shipping_info.price == 0 and waiting.shipments == []
+    assert waiting.tag is None and waiting.packing_slip_url is None and waiting.images[0].attributes == {}
+    assert submitted.tag == "spring-sale" and submitted.packing_slip_url == "https://shop.example.com/slips/0001.pdf"
+    [shipment] = submitted.shipments
+    assert shipment.carrier == "RoyalMail" and shipment.shipment_id is None and not shipment.shipped
+
+
+async def test_recorded_batch_answer_with_items_only() -> None:
+    [image] = await replay("images_batch_items").add_images(1067, [PrintItem("GLOBAL-PHO-4X6-PRO", "https://x/y.jpg")])
+    assert image.sku == "GLOBAL-PHO-4X6-PRO" and image.sizing == "Crop" and image.attributes == {"finish": "lustre"}
+
+
+def test_an_item_matches_an_order_view_that_shows_no_attributes() -> None:
+    shown = PwintyImage.model_validate({"id": 1, "sku": "GLOBAL-CFPM-16X20", "url": FRAMED.image_url, "copies": 1,
+                                        "sizing": "Crop", "attributes": {}})
+    assert FRAMED.matches(shown)
+    assert not FRAMED.matches(shown.model_copy(update={"attributes": {"frameColour": "white"}}))
 
 
 async def test_recorded_submission_status_with_string_id() -> None:
@@ -199,6 +225,7 @@ async def test_create_order_sends_pwinty_field_names_and_credentials() -> None:
     body = json.loads(sent[0].content)
     assert body["merchantOrderId"] == "easel-1" and body["addressTownOrCity"] == "Cardiff"
     assert body["preferredShippingMethod"] == "Express" and body["countryCode"] == "GB"
+    assert "packingSlipUrl" not in body
     assert sent[0].headers["X-Pwinty-MerchantId"] == MERCHANT and sent[0].headers["X-Pwinty-REST-API-Key"] == KEY
     assert str(sent[0].url) == "https://sandbox.pwinty.com/v3.0/orders"
 
@@ -239,7 +266,8 @@ class Live:
 def sandbox_url() -> Iterator[str]:
     """One sandbox for the module (starting uvicorn is the slow part); tests keep apart by using their
     own merchantOrderIds, and each starts with the faults reset."""
-    settings = PwintySandboxSettings(tick_seconds=3600, control_token=CONTROL_TOKEN, callbacks_allow_private=True)
+    settings = PwintySandboxSettings(tick_seconds=3600, control_token=CONTROL_TOKEN, callbacks_allow_private=True,
+                                     strict=True)
     with run_asgi(create_app(settings, clock=SandboxClock(speed=0))) as url:
         yield url
 
@@ -265,7 +293,7 @@ async def test_happy_path_from_creation_to_tracking(live: Live) -> None:
     pw = live.adapter
     order = await pw.ensure_order(TOM, merchant_order_id="easel-100", shipping_method="Express")
     order = await pw.ensure_images(order.id, [FRAMED, CANVAS])
-    assert [i.sku for i in order.images] == ["GLOBAL-CFPM-16x20", "GLOBAL-CAN-10x12"]
+    assert [i.sku for i in order.images] == ["GLOBAL-CFPM-16X20", "GLOBAL-CAN-10X12"]
     status = await pw.ensure_submittable(order.id)
     assert status.is_valid and "CouldNotValidateImageSize" in status.warnings[0]
     await pw.submit(order.id)
@@ -389,10 +417,11 @@ async def test_lost_answer_on_create_is_recovered_exactly_once(live: Live) -> No
     adapter = PwintyAdapter(
         live.adapter.client, merchant_id=MERCHANT, api_key=KEY, base_url=live.url, timeout=httpx.Timeout(0.2)
     )
+    intent = datetime.now(UTC)
     with pytest.raises(VendorTimeout):
         await adapter.create_order(TOM, merchant_order_id="easel-108")
-    recovered = await adapter.ensure_order(TOM, merchant_order_id="easel-108")
-    again = await adapter.ensure_order(TOM, merchant_order_id="easel-108")
+    recovered = await adapter.ensure_order(TOM, merchant_order_id="easel-108", created_after=intent)
+    again = await adapter.ensure_order(TOM, merchant_order_id="easel-108", created_after=intent)
     assert recovered.id == again.id and (await live.counts())["easel-108"] == 1
 
 
@@ -420,11 +449,99 @@ async def test_find_order_by_merchant_order_id(live: Live) -> None:
     assert found is not None and found.id == first.id and found.shipping_info is not None
 
 
+async def test_packing_slip_url_is_sent_and_kept(live: Live) -> None:
+    slip = "https://shop.example.com/slips/easel-113.pdf"
+    order = await live.adapter.create_order(TOM, merchant_order_id="easel-113", packing_slip_url=slip)
+    assert order.packing_slip_url == slip and (await live.adapter.get_order(order.id)).packing_slip_url == slip
+
+
+# -- the look-up before re-creating, against the live API's order list -------------------------------
+
+
+@dataclass
+class Listing:
+    sandbox: PwintySandbox
+    adapter: PwintyAdapter
+    requests: list[httpx.Request]
+
+    def add(self, merchant_order_id: str, count: int = 1) -> list[int]:
+        """Orders created straight in the sandbox's state (as if by earlier attempts), fast."""
+        now = self.sandbox.clock.now()
+        fields = {"merchantOrderId": merchant_order_id, "recipientName": "Ann", "address1": None, "address2": None,
+                  "addressTownOrCity": None, "stateOrCounty": None, "postalOrZipCode": None, "countryCode": "GB",
+                  "mobileTelephone": None, "telephone": None, "email": None, "invoiceCurrency": None, "tag": None,
+                  "packingSlipUrl": None, "preferredShippingMethod": "Standard", "payment": "InvoiceMe",
+                  "invoiceAmountNet": None, "invoiceTax": None}
+        return [self.sandbox.create_order(MERCHANT, dict(fields), now).id for _ in range(count)]
+
+    @property
+    def listed(self) -> list[httpx.QueryParams]:
+        return [r.url.params for r in self.requests if r.url.path == "/orders" and r.method == "GET"]
+
+
+@pytest.fixture
+async def listing() -> AsyncIterator[Listing]:
+    """A strict sandbox in-process (its order list as the live API's: pages of 100, no filter)."""
+    settings = PwintySandboxSettings(control_token=CONTROL_TOKEN, strict=True)
+    app = create_app(settings, clock=SandboxClock(speed=0))
+    requests: list[httpx.Request] = []
+
+    async def note(request: httpx.Request) -> None:
+        requests.append(request)
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), event_hooks={"request": [note]}) as client:
+        adapter = PwintyAdapter(client, merchant_id=MERCHANT, api_key=KEY, base_url="http://pwinty.test",
+                                retry=RetryPolicy(attempts=1))
+        yield Listing(app.state.sandbox, adapter, requests)
+
+
+async def test_find_order_walks_every_page_without_a_filter(listing: Listing) -> None:
+    [wanted] = listing.add("easel-200")
+    listing.add("other", 249)
+    found = await listing.adapter.find_order("easel-200")
+    assert found is not None and found.id == wanted
+    assert [(p.get("offset"), p.get("count")) for p in listing.listed] == [
+        ("0", "100"), ("100", "100"), ("200", "100"), ("250", "100")]
+    assert not any("merchantOrderId" in p for p in listing.listed)
+
+
+async def test_find_order_stops_at_orders_older_than_the_intent(listing: Listing) -> None:
+    listing.add("old", 150)
+    listing.sandbox.clock.advance(3 * 86400)
+    intent = listing.sandbox.clock.now()
+    [wanted] = listing.add("easel-201")
+    listing.add("newer", 5)
+    found = await listing.adapter.find_order("easel-201", created_after=intent)
+    assert found is not None and found.id == wanted and len(listing.listed) == 1
+    assert await listing.adapter.find_order("easel-202", created_after=intent) is None
+    assert len(listing.listed) == 2
+
+
+async def test_an_order_created_before_a_crash_is_found_behind_many_newer_ones(listing: Listing) -> None:
+    intent = listing.sandbox.clock.now()
+    [lost] = listing.add("easel-203")  # created, but the answer never reached easel
+    listing.add("newer", 180)
+    recovered = await listing.adapter.ensure_order(TOM, merchant_order_id="easel-203", created_after=intent)
+    assert recovered.id == lost
+    assert [o.id for o in listing.sandbox.orders.values() if o.fields["merchantOrderId"] == "easel-203"] == [lost]
+
+
+async def test_a_list_that_does_not_page_is_refused_rather_than_guessed(listing: Listing) -> None:
+    listing.add("other", 120)
+
+    async def same_page(request: httpx.Request) -> None:
+        request.url = request.url.copy_remove_param("offset")
+
+    listing.adapter.client.event_hooks["request"].append(same_page)
+    with pytest.raises(VendorProtocolError, match="no new orders"):
+        await listing.adapter.find_order("easel-204", created_after=listing.sandbox.clock.now() - timedelta(days=9))
+
+
 async def test_ensure_images_adds_only_what_is_missing(live: Live) -> None:
     order = await live.adapter.create_order(TOM, merchant_order_id="easel-112")
     await live.adapter.add_images(order.id, [FRAMED])
     order = await live.adapter.ensure_images(order.id, [FRAMED, CANVAS, CANVAS])
-    assert [i.sku for i in order.images] == ["GLOBAL-CFPM-16x20", "GLOBAL-CAN-10x12", "GLOBAL-CAN-10x12"]
+    assert [i.sku for i in order.images] == ["GLOBAL-CFPM-16X20", "GLOBAL-CAN-10X12", "GLOBAL-CAN-10X12"]
     again = await live.adapter.ensure_images(order.id, [FRAMED, CANVAS, CANVAS])
     assert len(again.images) == 3
 

@@ -1,4 +1,5 @@
-"""The Pwinty v3.0 sandbox, in-process: shapes, validation, progress on the clock, callbacks, faults."""
+"""The Pwinty v3.0 sandbox, in-process: shapes (checked against answers recorded from the live API),
+validation, the real catalogue, progress on the clock, callbacks, faults."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import json
+from pathlib import Path
 
 import anyio
 import httpx
@@ -17,7 +21,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from easel.sandboxes import FaultInjector, FaultSettings, SandboxClock
-from easel.sandboxes.pwinty import PwintySandbox, PwintySandboxSettings, create_app
+from easel.domain.options import load_option_tables
+from easel.sandboxes.pwinty import CATALOGUE, PwintySandbox, PwintySandboxSettings, create_app
+from easel.sandboxes.pwinty.catalogue import attributes_valid, find_product
+from easel.vendors.mapping import load_product_map
 
 from .sandbox_access import CONTROL, CONTROL_TOKEN, loopback_outbound
 
@@ -33,15 +40,16 @@ ADDRESS = {
     "countryCode": "GB",
     "preferredShippingMethod": "Standard",
 }
+FIXTURES = Path(__file__).parent / "fixtures" / "pwinty"
 FRAMED = {
-    "sku": "GLOBAL-CFPM-16x20",
+    "sku": "GLOBAL-CFPM-16X20",
     "url": "https://img.example.com/a.jpg",
     "copies": 1,
     "sizing": "Crop",
     "attributes": {"frameColour": "black"},
 }
 CANVAS = {
-    "sku": "GLOBAL-CAN-10x12",
+    "sku": "GLOBAL-CAN-10X12",
     "url": "https://img.example.com/b.jpg",
     "copies": 2,
     "sizing": "Crop",
@@ -81,6 +89,18 @@ class Harness:
 
 @pytest.fixture
 async def pw() -> AsyncIterator[Harness]:
+    async for harness in _harness():
+        yield harness
+
+
+@pytest.fixture
+async def strict_pw() -> AsyncIterator[Harness]:
+    """The sandbox answering order lists as the live API was recorded doing."""
+    async for harness in _harness(strict=True):
+        yield harness
+
+
+async def _harness(**settings: Any) -> AsyncIterator[Harness]:
     callbacks: list[dict[str, Any]] = []
     answers: list[int] = []
 
@@ -90,9 +110,9 @@ async def pw() -> AsyncIterator[Harness]:
 
     receiver = Starlette(routes=[Route("/cb", receive, methods=["POST"])])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=receiver)) as outbound:
-        settings = PwintySandboxSettings(callback_url="http://receiver/cb", callback_retry_base=10,
-                                         control_token=CONTROL_TOKEN)
-        app = create_app(settings, clock=SandboxClock(speed=0), outbound=loopback_outbound(outbound))
+        sandbox_settings = PwintySandboxSettings(callback_url="http://receiver/cb", callback_retry_base=10,
+                                                 control_token=CONTROL_TOKEN, **settings)
+        app = create_app(sandbox_settings, clock=SandboxClock(speed=0), outbound=loopback_outbound(outbound))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://sandbox",
                                      headers={**HEADERS, **CONTROL}) as client:
@@ -187,13 +207,34 @@ async def test_single_image_answers_the_image_object(pw: Harness) -> None:
     assert image["price"] == 5900 and image["attributes"] == {"frameColour": "black"}
 
 
-async def test_batch_answers_items_and_is_all_or_nothing(pw: Harness) -> None:
+async def test_batch_answers_items_only_and_is_all_or_nothing(pw: Harness) -> None:
     order_id = await pw.order()
     r = await pw.client.post(f"/orders/{order_id}/images/batch", json=[FRAMED, {**CANVAS, "sku": "NOPE"}])
     assert r.status_code == 400 and (await pw.data(f"/orders/{order_id}"))["images"] == []
-    r = await pw.client.post(f"/orders/{order_id}/images/batch", json=[FRAMED, CANVAS])
-    items = r.json()["data"]["items"]
-    assert [i["sku"] for i in items] == ["GLOBAL-CFPM-16x20", "GLOBAL-CAN-10x12"]
+    r = await pw.client.post(f"/orders/{order_id}/images/batch", json=[FRAMED, {**CANVAS, "sku": "global-can-10x12"}])
+    data = r.json()["data"]
+    assert list(data) == ["items"]
+    assert [i["sku"] for i in data["items"]] == ["GLOBAL-CFPM-16X20", "GLOBAL-CAN-10X12"]
+
+
+async def test_batch_answer_has_the_recorded_shape_and_sizing_defaults_to_crop(pw: Harness) -> None:
+    recorded = _recorded("images_batch_items")
+    order_id = await pw.order()
+    image = {k: v for k, v in recorded["data"]["items"][0].items() if k in ("sku", "url", "copies", "attributes")}
+    r = await pw.client.post(f"/orders/{order_id}/images/batch", json=[image])
+    assert_same_shape(r.json(), recorded)
+    assert r.json()["data"]["items"][0]["sizing"] == "Crop"
+
+
+async def test_image_md5_is_filled_once_downloaded_and_attributes_are_empty_in_order_views(pw: Harness) -> None:
+    order_id = await pw.order(images=[FRAMED, {**CANVAS, "md5Hash": "79054025255fb1a26e4bc422aef54eb4"}])
+    before = (await pw.data(f"/orders/{order_id}"))["images"]
+    assert [i["md5Hash"] for i in before] == [None, "79054025255fb1a26e4bc422aef54eb4"]
+    assert [i["attributes"] for i in before] == [{}, {}]
+    await pw.advance(2)
+    framed, canvas = (await pw.data(f"/orders/{order_id}"))["images"]
+    assert framed["status"] == "Ok" and len(framed["md5Hash"]) == 32 and int(framed["md5Hash"], 16) >= 0
+    assert canvas["md5Hash"] == "79054025255fb1a26e4bc422aef54eb4"
 
 
 async def test_images_cannot_be_added_after_submission(pw: Harness) -> None:
@@ -206,19 +247,159 @@ async def test_images_cannot_be_added_after_submission(pw: Harness) -> None:
 # -- listing ----------------------------------------------------------------------------------------
 
 
-async def test_list_is_newest_first_with_total_count_and_merchant_order_filter(pw: Harness) -> None:
+async def test_list_is_newest_first_with_total_count_summary_and_merchant_order_filter(pw: Harness) -> None:
     first = await pw.order(merchant_order_id="a")
     second = await pw.order(merchant_order_id="b")
     page = await pw.data("/orders?count=1")
     assert page["count"] == 2 and [o["id"] for o in page["content"]] == [second]
+    assert {"label": "NotYetSubmitted", "value": 2} in page["summary"]
     page = await pw.data("/orders?merchantOrderId=a")
     assert page["count"] == 1 and page["content"][0]["id"] == first
 
 
-async def test_list_leaves_out_shipping_of_orders_not_yet_processed(pw: Harness) -> None:
+async def test_strict_list_ignores_count_and_the_merchant_order_filter_as_the_live_api(strict_pw: Harness) -> None:
+    now = strict_pw.sandbox.clock.now()
+    ids = [strict_pw.sandbox.create_order("sandbox-merchant", _fields(f"m-{n}"), now).id for n in range(130)]
+    page = await strict_pw.data("/orders?count=5&merchantOrderId=m-3")
+    assert page["count"] == 130 and [o["id"] for o in page["content"]] == ids[::-1][:100]
+    rest = await strict_pw.data("/orders?count=250&offset=100")
+    assert [o["id"] for o in rest["content"]] == ids[::-1][100:]
+    assert (await strict_pw.data("/orders?offset=130"))["content"] == []
+
+
+async def test_a_listed_order_not_yet_submitted_has_empty_shipping_info(pw: Harness) -> None:
     await pw.order(images=[FRAMED])
     order = (await pw.data("/orders"))["content"][0]
-    assert order["shippingInfo"] is None and order["images"]
+    assert order["shippingInfo"] == {"price": 0, "shipments": []} and order["images"]
+
+
+async def test_list_and_order_answers_have_the_recorded_shapes(pw: Harness) -> None:
+    recorded = _recorded("order_list_page")
+    waiting = await pw.order(images=[{"sku": "GLOBAL-PHO-4X6-PRO", "url": "https://img.example.com/g.jpg",
+                                      "copies": 2}])
+    submitted = await pw.order(images=[FRAMED])
+    await pw.client.put(f"/orders/{submitted}", json={**ADDRESS, "merchantOrderId": "m-1", "tag": "spring-sale",
+                                                      "packingSlipUrl": "https://shop.example.com/slips/1.pdf"})
+    await pw.advance(2)
+    await pw.client.post(f"/orders/{submitted}/status", json={"status": "Submitted"})
+    listed = (await pw.client.get("/orders")).json()
+    assert [o["id"] for o in listed["data"]["content"]] == [submitted, waiting]
+    listed["data"]["content"].reverse()  # the recording lists the unsubmitted order first
+    assert_same_shape(listed, recorded)
+    single = (await pw.client.get(f"/orders/{submitted}")).json()
+    assert_same_shape(single["data"], recorded["data"]["content"][1])
+    assert single["data"]["tag"] == "spring-sale"
+    assert single["data"]["packingSlipUrl"] == "https://shop.example.com/slips/1.pdf"
+
+
+async def test_every_order_answer_carries_tag_and_packing_slip_url(pw: Harness) -> None:
+    created = (await pw.client.post("/orders", json=ADDRESS)).json()["data"]
+    assert created["tag"] is None and created["packingSlipUrl"] is None
+    body = {**ADDRESS, "tag": "t-1", "packingSlipUrl": "https://shop.example.com/slip.pdf"}
+    updated = (await pw.client.put(f"/orders/{created['id']}", json=body)).json()["data"]
+    assert (updated["tag"], updated["packingSlipUrl"]) == ("t-1", "https://shop.example.com/slip.pdf")
+    listed = (await pw.data("/orders"))["content"][0]
+    assert (listed["tag"], listed["packingSlipUrl"]) == ("t-1", "https://shop.example.com/slip.pdf")
+    r = await pw.client.post("/orders", json={**ADDRESS, "packingSlipUrl": "slip.pdf"})
+    assert r.status_code == 400 and r.json()["statusTxt"] == "Url slip.pdf is not a valid http or https absolute url"
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+async def test_a_trailing_slash_is_answered_as_the_path_without_it(pw: Harness, method: str) -> None:
+    order_id = await pw.order()
+    r = await pw.client.request(method, f"/orders/{order_id}/", json={**ADDRESS, "address2": "Flat 2"})
+    assert r.status_code == 200 and r.json()["data"]["id"] == order_id
+    r = await pw.client.post(f"/orders/{order_id}/images/batch/", json=[FRAMED])
+    assert r.status_code == 200 and len(r.json()["data"]["items"]) == 1
+
+
+# -- the catalogue ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        {"sku": "GLOBAL-PHO-4X6-PRO", "attributes": {"finish": "lustre"}},
+        {"sku": "GLOBAL-PHO-5X7"},
+        {"sku": "GLOBAL-HPR-16X20"},
+        {"sku": "GLOBAL-HGE-24X36"},
+        {"sku": "GLOBAL-SLIMCAN-16X20", "attributes": {"wrap": "White"}},
+        {"sku": "GLOBAL-FRA-CAN-30X40", "attributes": {"frameColour": "natural"}},
+        {"sku": "GLOBAL-CFP-20X30", "attributes": {"frameColour": "gold"}},
+        {"sku": "GLOBAL-BOX-12X16", "attributes": {"frameColour": "white"}},
+        {"sku": "GLOBAL-CFPM-8X10", "attributes": {"frameColour": "black", "mountColour": "offwhite"}},
+    ],
+)
+async def test_the_real_catalogue_is_sold_beyond_what_easel_maps(pw: Harness, image: dict[str, Any]) -> None:
+    order_id = await pw.order(images=[{"url": "https://img.example.com/p.jpg", "copies": 1, **image}])
+    await pw.advance(2)
+    assert (await pw.data(f"/orders/{order_id}/SubmissionStatus"))["isValid"] is True
+    prices = await pw.client.post("/catalogue/prodigi%20direct/destination/GB/prices", json={"skus": [image["sku"]]})
+    assert prices.json()["data"]["prices"][0]["price"] == CATALOGUE[image["sku"]].price_gbp
+
+
+async def test_an_unknown_sku_is_refused(pw: Harness) -> None:
+    order_id = await pw.order()
+    r = await pw.client.post(f"/orders/{order_id}/images", json={**FRAMED, "sku": "GLOBAL-PHO-4X6-PROX"})
+    assert r.status_code == 400
+    assert r.json() == {"data": None, "statusTxt": "Product with sku GLOBAL-PHO-4X6-PROX not found", "statusCode": 400}
+
+
+def test_catalogue_covers_the_real_lines_in_several_sizes() -> None:
+    lines = {sku.rsplit("-", 1)[0] if not sku.endswith("-PRO") else "GLOBAL-PHO-PRO" for sku in CATALOGUE}
+    assert {"GLOBAL-PHO", "GLOBAL-PHO-PRO", "GLOBAL-FAP", "GLOBAL-HPR", "GLOBAL-CAN", "GLOBAL-CFPM",
+            "GLOBAL-FRA-CAN", "GLOBAL-BOX"} <= lines
+    assert len(CATALOGUE) >= 60 and find_product("global-pho-4x6-pro").sku == "GLOBAL-PHO-4X6-PRO"
+
+
+def test_every_product_easel_maps_to_pwinty_is_sold_with_valid_attributes() -> None:
+    """What easel sends (mapping table) is what the sandbox, like Pwinty, accepts without AttributeNotValid."""
+    table = load_product_map("pwinty", load_option_tables()).table
+    for row in table.products:
+        product = find_product(row.sku)
+        styles = row.when.get("style")
+        style_list = styles if isinstance(styles, list) else [styles]
+        for style in style_list:
+            applying = [a for a in table.attributes if not a.styles or style in a.styles]
+            assert set(product.required) <= {a.name for a in applying}, (row.sku, style)
+            for attribute in applying:
+                for value in set(attribute.values.values()):
+                    chosen = {a.name: next(iter(a.values.values())) for a in applying}
+                    chosen[attribute.name] = value
+                    assert attributes_valid(product, chosen), (row.sku, chosen)
+
+
+def _fields(merchant_order_id: str) -> dict[str, Any]:
+    return {"merchantOrderId": merchant_order_id, "recipientName": "Ann", "address1": None, "address2": None,
+            "addressTownOrCity": None, "stateOrCounty": None, "postalOrZipCode": None, "countryCode": "GB",
+            "mobileTelephone": None, "telephone": None, "email": None, "invoiceCurrency": None, "tag": None,
+            "packingSlipUrl": None, "preferredShippingMethod": "Standard", "payment": "InvoiceMe",
+            "invoiceAmountNet": None, "invoiceTax": None}
+
+
+def _recorded(name: str) -> Any:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def assert_same_shape(actual: Any, recorded: Any, path: str = "") -> None:
+    """Same keys at every level and the same JSON types (a `null` on either side matches a scalar, never a
+    recorded object or array): what a client written against the live API reads, it finds."""
+    if recorded is None or (actual is None and not isinstance(recorded, (dict, list))):
+        return
+    if isinstance(recorded, dict):
+        assert isinstance(actual, dict), f"{path}: {actual!r} is not an object"
+        assert set(actual) == set(recorded), f"{path}: keys {sorted(set(actual) ^ set(recorded))} differ"
+        for key, value in recorded.items():
+            assert_same_shape(actual[key], value, f"{path}.{key}")
+    elif isinstance(recorded, list):
+        assert isinstance(actual, list), f"{path}: {actual!r} is not an array"
+        assert bool(actual) == bool(recorded), f"{path}: {len(actual)} items where {len(recorded)} were recorded"
+        for n, value in enumerate(actual):
+            assert_same_shape(value, recorded[min(n, len(recorded) - 1)], f"{path}[{n}]")
+    else:
+        kinds = (bool, int, float, str)
+        assert [isinstance(actual, k) for k in kinds] == [isinstance(recorded, k) for k in kinds], (
+            f"{path}: {actual!r} where {recorded!r} was recorded")
 
 
 # -- validation -------------------------------------------------------------------------------------
@@ -324,11 +505,14 @@ async def test_update_is_refused_after_submission(pw: Harness) -> None:
     assert r.status_code == 403 and r.json()["statusTxt"] == "Only orders in state NotYetSubmitted can be updated"
 
 
-async def test_shipments_are_allocated_then_shipped_as_the_clock_advances(pw: Harness) -> None:
+async def test_shipments_name_a_carrier_on_submission_then_are_allocated_and_shipped(pw: Harness) -> None:
     order_id = await pw.order(images=[FRAMED, CANVAS])
     before = (await pw.data(f"/orders/{order_id}"))["shippingInfo"]["shipments"]
     assert [s["shipmentId"] for s in before] == [None, None] and before[0]["isTracked"] is True
+    assert [s["carrier"] for s in before] == [None, None]
     await pw.client.post(f"/orders/{order_id}/status", json={"status": "Submitted"})
+    submitted = (await pw.data(f"/orders/{order_id}"))["shippingInfo"]["shipments"]
+    assert [(s["carrier"], s["shipmentId"]) for s in submitted] == [("RoyalMail", None), ("RoyalMail", None)]
     await pw.advance(301)
     allocated = (await pw.data(f"/orders/{order_id}"))["shippingInfo"]["shipments"]
     assert all(s["shipmentId"] and s["carrier"] == "RoyalMail" and s["shippedOn"] is None for s in allocated)
@@ -352,10 +536,10 @@ async def test_countries_are_listed_with_iso_codes(pw: Harness) -> None:
 
 async def test_prices_are_in_the_destination_currency(pw: Harness) -> None:
     r = await pw.client.post(
-        "/catalogue/prodigi%20direct/destination/DE/prices", json={"skus": ["GLOBAL-FAP-16x24", "GLOBAL-CAN-10x12"]}
+        "/catalogue/prodigi%20direct/destination/DE/prices", json={"skus": ["GLOBAL-FAP-16X24", "GLOBAL-CAN-10X12"]}
     )
     prices = r.json()["data"]["prices"]
-    assert [(p["sku"], p["currency"]) for p in prices] == [("GLOBAL-FAP-16x24", "EUR"), ("GLOBAL-CAN-10x12", "EUR")]
+    assert [(p["sku"], p["currency"]) for p in prices] == [("GLOBAL-FAP-16X24", "EUR"), ("GLOBAL-CAN-10X12", "EUR")]
     assert all(isinstance(p["price"], int) and p["price"] > 0 for p in prices)
 
 

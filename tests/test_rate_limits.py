@@ -125,3 +125,60 @@ async def test_settings_choose_the_store(settings: Settings) -> None:
         await runtime.close()
     with pytest.raises(SettingsError, match="EASEL_REDIS_URL"):
         Runtime.create(replace(settings, rate_limit_store="redis", redis_url="http://nope"))
+
+
+async def _per_key_limits(limiter: RateLimiter) -> None:
+    """A merchant's own limit applies to its keys; others keep the store's default (3)."""
+    assert [(await limiter.hit("8:GET /orders", 5)).remaining for _ in range(2)] == [4, 3]
+    state = await limiter.hit("8:GET /orders", 5)
+    assert state.limit == 5 and state.headers()["X-Rate-Limit"] == "5"
+    assert (await limiter.hit("9:GET /orders")).limit == 3
+
+
+async def test_every_store_honours_a_merchant_s_own_limit(runtime: Runtime) -> None:
+    clock = Clock()
+    await _per_key_limits(MemoryRateLimiter(limit=3, window=60, clock=clock))
+    await _per_key_limits(DatabaseRateLimiter(runtime.engine, limit=3, window=60, clock=clock))
+
+
+@needs_redis
+async def test_redis_honours_a_merchant_s_own_limit(redis_client: redis.asyncio.Redis) -> None:
+    prefix = _prefix()
+    limiter = RedisRateLimiter(redis.asyncio.Redis.from_url(REDIS_URL), limit=3, window=60, clock=Clock(),
+                               prefix=prefix)
+    try:
+        await _per_key_limits(limiter)
+    finally:
+        await limiter.close()
+        leftovers = [k async for k in redis_client.scan_iter(f"{prefix}*")]
+        if leftovers:
+            await redis_client.delete(*leftovers)
+
+
+async def test_the_memory_store_is_bounded_and_forgets_past_windows() -> None:
+    clock = Clock()
+    limiter = MemoryRateLimiter(limit=3, window=60, clock=clock, max_keys=100)
+    for i in range(1_000):
+        await limiter.hit(f"{i}:GET /orders")
+    assert len(limiter._counts) <= 100
+    clock.now += 61
+    await limiter.hit("1:GET /orders")
+    assert len(limiter._counts) == 1  # the past window's counters expired
+
+
+def test_a_merchant_s_rate_limit_is_a_merchant_setting(settings: Settings) -> None:
+    import json
+
+    from .test_cli import easel
+
+    env = {"DATABASE_URL": settings.database_url, "EASEL_DATA_DIR": str(settings.data_dir),
+           "EASEL_SECRET_KEY": settings.secret_key}
+    assert easel(env, "merchant", "create", "ratey").exit_code == 0
+    shown = json.loads(easel(env, "merchant", "show", "ratey").output)
+    assert shown["rate_limit"] == "default (EASEL_RATE_LIMIT)"
+    changed = easel(env, "merchant", "set", "ratey", "--rate-limit", "5000")
+    assert changed.exit_code == 0 and json.loads(changed.output)["rate_limit"] == 5000
+    assert json.loads(easel(env, "merchant", "set", "ratey", "--rate-limit", "default").output)["rate_limit"] == (
+        "default (EASEL_RATE_LIMIT)")
+    refused = easel(env, "merchant", "set", "ratey", "--rate-limit", "-3")
+    assert refused.exit_code == 1 and "rate limit" in refused.output

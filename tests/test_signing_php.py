@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from easel.api.json_as_sent import JsonBody
-from easel.api.request_data import ReadingLimits, RequestData
 from easel.api.phpjson import (
     RequestDataError,
     as_php_arrays,
@@ -30,6 +29,7 @@ from easel.api.phpjson import (
     php_float_repr,
     php_json_encode,
 )
+from easel.api.request_data import ReadingLimits, RequestData
 from easel.api.signing import read_signed_request, verify
 from easel.client import sign_request
 

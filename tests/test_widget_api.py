@@ -27,7 +27,7 @@ async def test_options_lists_what_can_be_combined(client: httpx.AsyncClient) -> 
     response = await _get(client, "/options")
     data = response.json()
     assert [s["code"] for s in data["styles"]] == ["PO", "PF", "CG", "CF"]
-    assert "etag" in response.headers and response.headers["cache-control"] == "public, max-age=3600"
+    assert "etag" in response.headers and response.headers["cache-control"] == "public, max-age=300"
 
 
 async def test_search_pages_and_filters(client: httpx.AsyncClient) -> None:

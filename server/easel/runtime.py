@@ -23,6 +23,7 @@ from .services.orders import Orders
 from .services.products import Products
 from .settings import Settings, SettingsError
 from .storage.engine import create_engine
+from .vendors.capability import Capability
 
 
 @dataclass
@@ -49,10 +50,12 @@ class Runtime:
         prices = load_price_table(tables)
         http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False,
                                  headers={"User-Agent": "easel"})
-        products = Products(engine, tables, prices)
         limiter = _rate_limiter(settings, engine)
         dispatch = build_dispatch(settings, engine, secrets, tables, http, builtin_sandboxes=builtin_sandboxes)
-        orders = Orders(engine, products, routable=dispatch.routable, on_created=dispatch.on_created)
+        # What is offered is what can be made: the merchant's routing x mapping tables x accounts per mode.
+        capability = Capability(dispatch.router, dispatch.accounts, tables, max_plans=settings.capability_plans)
+        products = Products(engine, tables, prices, capability)
+        orders = Orders(engine, products, on_created=dispatch.on_created)
         return cls(settings, engine, tables, prices, secrets, products, http, MerchantDirectory(
             engine, secrets, settings.cache_ttl, settings.cache_max_entries, settings.cache_max_bytes),
                    orders, limiter, dispatch)

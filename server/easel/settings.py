@@ -70,6 +70,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Failed attempts before a job is parked and its order put On Hold."),
     Setting("EASEL_POLL_INTERVAL", "poll_interval", int, 900,
             "Seconds between re-reads of a submitted vendor order (the fallback when vendor callbacks are lost)."),
+    Setting("EASEL_VENDOR_FALLBACK_AFTER", "vendor_fallback_after", int, 1800,
+            "Seconds a vendor may stay unavailable for a vendor order before it is re-planned at the next vendor "
+            "its routing rule lists (a rule's `fallback_after` overrides it); a refusal falls back at once."),
     Setting("EASEL_VENDOR_ACCOUNTS", "vendor_accounts", str, "",
             "JSON file with vendor credentials and base URLs (`{\"pwinty\": {\"live\": {\"url\": …, "
             "\"merchant_id\": …, \"api_key\": …}}}`); its `sandbox` entries take test orders (e.g. an "
@@ -94,6 +97,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Most entries each per-process cache holds (merchants by username or widget key, artworks)."),
     Setting("EASEL_CACHE_MAX_BYTES", "cache_max_bytes", int, 8_000_000,
             "Most bytes (estimated) each per-process cache holds; the oldest entries go first."),
+    Setting("EASEL_CAPABILITY_PLANS", "capability_plans", int, 64,
+            "Most sets of routing rules (each in test or live mode) for which a process keeps precomputed "
+            "what vendors can make (a few hundred KB each); merchants on the default rules share one."),
     Setting("EASEL_SIGNATURE_READINGS", "signature_readings", int, 4,
             "Most readings of one request's data (as sent, numbers as PHP decodes them, objects as arrays) "
             "a signature is checked against."),
@@ -153,6 +159,7 @@ class Settings:
     job_backoff: int = 10
     job_max_attempts: int = 12
     poll_interval: int = 900
+    vendor_fallback_after: int = 1800
     vendor_accounts: str = ""
     sandbox_speed: int = 1
     callbacks_allow_private: bool = False
@@ -160,6 +167,7 @@ class Settings:
     cache_ttl: int = 5
     cache_max_entries: int = 10_000
     cache_max_bytes: int = 8_000_000
+    capability_plans: int = 64
     signature_readings: int = 4
     signature_alt_bytes: int = 65_536
     max_json_depth: int = 64

@@ -17,7 +17,6 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..domain.configuration import standard_choices
 from ..domain.money import whole_units
 from ..domain.orders import (
     OrderRequest,
@@ -27,7 +26,7 @@ from ..domain.orders import (
 )
 from ..runtime import Runtime
 from ..services.orders import DuplicateOrder, NotEditable, OrderProblem, QuoteProblem
-from ..services.products import UnknownSku
+from ..services.products import NotOffered, UnknownSku
 from ..storage import catalog as catalog_store
 from ..web.state import runtime_of
 from .auth import ReadTest, SignedCall, authenticate, read_data
@@ -200,15 +199,18 @@ async def order_events(request: Request, runtime: Runtime, call: SignedCall) -> 
 async def catalog(request: Request, runtime: Runtime, call: SignedCall) -> Response:
     start = _int_param(call.data, "start", 0, 0, 10**9)
     rows = _int_param(call.data, "rows", 10, 1, 50)
+    code = str(call.data.get("code") or "").strip().upper()[:32]
     async with runtime.engine.connect() as conn:
-        artworks, total = await catalog_store.search_artworks(conn, offset=start, limit=rows)
+        if code:  # one artwork (how an easel downstream finds the skus of what it sends here)
+            found = await catalog_store.artwork_by_code(conn, code)
+            artworks, total = ([found] if found and start == 0 else []), (1 if found else 0)
+        else:
+            artworks, total = await catalog_store.search_artworks(conn, offset=start, limit=rows)
     products = runtime.products
     body = {
-        "artworks": [
-            {**artwork_json(a), "configurations": [
-                product_json(products.price(call.merchant, a, c)) for c in standard_choices(a, runtime.tables)]}
-            for a in artworks
-        ],
+        "artworks": [{**artwork_json(a),
+                      "configurations": [product_json(p) for p in products.catalog(call.merchant, a)]}
+                     for a in artworks],
         "options": runtime.tables.model_dump(mode="json"),
         "start": start, "rows": rows, "total": total,
     }
@@ -221,9 +223,11 @@ async def product(request: Request, runtime: Runtime, call: SignedCall) -> Respo
     if not re.fullmatch(r"[0-9a-f]{16}", sku):
         raise ApiError(202, f"sku: {sku[:40]!r} is not a sku (16 hexadecimal characters)")
     try:
-        found = await runtime.products.by_sku(call.merchant, sku)
+        found = await runtime.products.by_sku(call.merchant, sku, offered=True)
     except UnknownSku:
         raise ApiError(404, f"unknown sku {sku}") from None
+    except NotOffered as err:
+        raise ApiError(404, f"sku {sku} is not offered: {err.reason}") from None
     return _json({"product": {**product_json(found), "artwork": artwork_json(found.artwork)}})
 
 

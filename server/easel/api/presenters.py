@@ -13,6 +13,7 @@ from typing import Any
 
 from ..domain.catalog import Artwork
 from ..domain.money import whole_units
+from ..domain.orders import DEFAULT_SHIPPING_METHOD
 from ..services.products import Product
 from ..storage.orders import StoredItem, StoredOrder
 
@@ -44,7 +45,8 @@ def item_json(item: StoredItem) -> dict[str, Any]:
 
 def order_json(order: StoredOrder) -> dict[str, Any]:
     shipping = _pick(order.shipping, _ADDRESS)
-    shipping["method"] = order.shipping_method
+    shipping["method"] = order.shipping_method or DEFAULT_SHIPPING_METHOD  # orders stored before it was kept
+    shipping["packing_slip"] = order.shipping.get("packing_slip", "")
     shipping["tracking"] = [{"number": t["number"], "method": t["method"], "url": t["url"]} for t in order.tracking]
     body: dict[str, Any] = {
         "id": order.id,

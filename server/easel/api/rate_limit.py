@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import redis.asyncio
-from cachetools import TTLCache
 import redis.exceptions
+from cachetools import TTLCache
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine

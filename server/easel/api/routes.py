@@ -50,8 +50,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              "Every status event of an order, oldest first (the same events easel posts to your callback URL).",
              statuses=(200, 404)),
     Endpoint("GET", "/catalog", endpoints.catalog,
-             "Artworks and options, each artwork with its standard configurations, skus and your prices.",
-             query=("start", "rows")),
+             "Artworks and options, each artwork with the standard configurations your vendors can make, their "
+             "skus and your prices; code= gives one artwork.",
+             query=("start", "rows", "code")),
     Endpoint("GET", "/products/:sku", endpoints.product, "What a sku is: artwork, configuration, sizes, price.",
              statuses=(200, 404)),
     Endpoint("POST", "/quotes", endpoints.create_quote,

@@ -29,6 +29,7 @@ from .drivers.base import Driver
 from .drivers.image2art import Image2ArtDriver
 from .drivers.pixelz import PixelzDriver
 from .drivers.pwinty import PwintyDriver
+from .print_masters import LocalMasters
 from .service import Dispatch
 from .worker import Worker
 
@@ -49,10 +50,15 @@ def build_dispatch(settings: Settings, engine: AsyncEngine, secrets: SecretBox, 
     public_url = settings.resolved_public_url
     builtin = [d.builtin_sandbox(public_url) for d in drivers.values()] if builtin_sandboxes else []
     accounts = load_accounts(settings.vendor_accounts, builtin, {vendor: d.live_hosts for vendor, d in drivers.items()})
-    return Dispatch(engine, secrets, router=Router(maps, retouchers=retouchers), maps=maps, drivers=drivers,
-                    accounts=accounts,
-                    outbound=outbound or Outbound(http, allow_private=settings.callbacks_allow_private),
-                    public_url=public_url, poll_interval=settings.poll_interval)
+    dispatch = Dispatch(engine, secrets, router=Router(maps, retouchers=retouchers), maps=maps, drivers=drivers,
+                        accounts=accounts,
+                        outbound=outbound or Outbound(http, allow_private=settings.callbacks_allow_private),
+                        public_url=public_url, poll_interval=settings.poll_interval,
+                        fallback_after=float(settings.vendor_fallback_after))
+    for driver in drivers.values():  # Pixelz uploads easel's own masters when it cannot fetch them
+        if isinstance(driver, PixelzDriver) and driver.masters is None:
+            driver.masters = LocalMasters(engine, public_url, dispatch.file_token)
+    return dispatch
 
 
 def build_worker(settings: Settings, engine: AsyncEngine, dispatch: Dispatch, *, name: str | None = None) -> Worker:

@@ -11,12 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..storage.tables import vendor_orders
 from ..storage.types import utcnow
 from .status import PartState, Progress
+
+WITHDRAWING = "withdrawing"
+"""Step of a part being taken back from its vendor before another vendor gets its items."""
+WITHDRAWN = "withdrawn"
+"""Step of a part its vendor no longer holds (cancelled there, or never there); replaced by others."""
 
 
 @dataclass(frozen=True)
@@ -58,11 +63,11 @@ def _part(row: Row[Any]) -> Part:
 
 
 async def insert_parts(conn: AsyncConnection, order_id: int, order_reference: str,
-                       parts: Sequence[NewPart]) -> list[int]:
+                       parts: Sequence[NewPart], first_position: int = 1) -> list[int]:
     """Insert an order's parts; the vendor reference is ``<order reference>-<n>`` (stable, unique)."""
     now = utcnow()
     ids: list[int] = []
-    for position, part in enumerate(parts, start=1):
+    for position, part in enumerate(parts, start=first_position):
         result = await conn.execute(
             insert(vendor_orders).values(
                 order_id=order_id, position=position, vendor=part.vendor, role=part.role, sandbox=part.sandbox,
@@ -133,3 +138,35 @@ async def set_items(conn: AsyncConnection, part_id: int, items: list[dict[str, A
     """Replace what a part will send (a retouched image replacing the original), before it is sent."""
     await conn.execute(update(vendor_orders).where(vendor_orders.c.id == part_id, vendor_orders.c.step == "planned")
                        .values(items=items, updated_at=utcnow()))
+
+
+async def set_detail(conn: AsyncConnection, part_id: int, detail: dict[str, Any]) -> None:
+    await conn.execute(update(vendor_orders).where(vendor_orders.c.id == part_id)
+                       .values(detail=detail, updated_at=utcnow()))
+
+
+async def begin_withdrawal(conn: AsyncConnection, part: Part, detail: dict[str, Any]) -> bool:
+    """Record the intent to take ``part`` back from its vendor (step ``withdrawing``), if its step is still
+    the one the caller read; returns whether it was recorded."""
+    result = await conn.execute(
+        update(vendor_orders).where(vendor_orders.c.id == part.id, vendor_orders.c.step == part.step,
+                                    vendor_orders.c.cancelled.is_(False))
+        .values(step=WITHDRAWING, detail=detail, updated_at=utcnow())
+    )
+    return bool(result.rowcount)
+
+
+async def end_withdrawal(conn: AsyncConnection, part_id: int) -> bool:
+    """The part is withdrawn (its vendor holds no live order): cancelled, step ``withdrawn``. Guarded, so
+    of two finishers only one goes on to place the replacement."""
+    result = await conn.execute(
+        update(vendor_orders).where(vendor_orders.c.id == part_id, vendor_orders.c.step == WITHDRAWING)
+        .values(step=WITHDRAWN, cancelled=True, updated_at=utcnow())
+    )
+    return bool(result.rowcount)
+
+
+async def next_position(conn: AsyncConnection, order_id: int) -> int:
+    last = (await conn.execute(select(func.max(vendor_orders.c.position))
+                               .where(vendor_orders.c.order_id == order_id))).scalar()
+    return int(last or 0) + 1

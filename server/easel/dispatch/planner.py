@@ -15,7 +15,7 @@ from typing import Any
 from ..domain.merchants import Merchant
 from ..storage.orders import StoredItem, StoredOrder
 from ..vendors.mapping import CannotMake, ProductMap
-from ..vendors.routing import Router, Unroutable
+from ..vendors.routing import Route, Router, Unroutable
 from .parts import NewPart
 
 
@@ -31,14 +31,10 @@ def plan(order: StoredOrder, merchant: Merchant, router: Router, maps: Mapping[s
     for item in order.items:
         try:
             route = router.route(merchant.routing, item.choices)
-            product = maps[route.vendor].product(item.choices)
-        except (Unroutable, CannotMake, ValueError) as err:
+        except (Unroutable, ValueError) as err:
             raise CannotPlan(f"item {item.position + 1} ({item.sku}): {err}") from None
         url = image_url(item)
-        sku = item.sku if product.sku == "*" else product.sku
-        line = {"item_id": item.id, "position": item.position, "sku": sku, "sizing": product.sizing,
-                "attributes": dict(product.attributes), "copies": item.quantity, "image_url": url,
-                "image_type": item.image.get("type", "newera"), "retouch": route.retouch}
+        line = print_line(item, route, maps, url)
         printing.setdefault(route.vendor, []).append(line)
         if route.retouch:
             retouching.setdefault(route.retouch, []).append(
@@ -46,7 +42,27 @@ def plan(order: StoredOrder, merchant: Merchant, router: Router, maps: Mapping[s
     # One retouch part per image: each is one job at the retouching vendor, with its own ticket.
     parts = [NewPart(vendor, "retouch", sandbox(vendor), [line], {})
              for vendor, lines in retouching.items() for line in lines]
-    for vendor, lines in printing.items():
-        shipping = maps[vendor].shipping_method(order.shipping_method)
-        parts.append(NewPart(vendor, "print", sandbox(vendor), lines, {"shipping_method": shipping}))
-    return parts
+    return parts + print_parts(order, maps, printing, sandbox)
+
+
+def print_line(item: StoredItem, route: Route, maps: Mapping[str, ProductMap], image_url: str) -> dict[str, Any]:
+    """One item as a line of a print part at ``route.vendor`` (its sku, sizing and attributes there)."""
+    try:
+        product = maps[route.vendor].product(item.choices)
+    except (CannotMake, ValueError) as err:
+        raise CannotPlan(f"item {item.position + 1} ({item.sku}): {err}") from None
+    sku = item.sku if product.sku == "*" else product.sku
+    line = {"item_id": item.id, "position": item.position, "sku": sku, "sizing": product.sizing,
+            "attributes": dict(product.attributes), "copies": item.quantity, "image_url": image_url,
+            "image_type": item.image.get("type", "newera"), "retouch": route.retouch}
+    if route.fallback_after is not None:
+        line["fallback_after"] = route.fallback_after
+    return line
+
+
+def print_parts(order: StoredOrder, maps: Mapping[str, ProductMap], printing: Mapping[str, list[dict[str, Any]]],
+                sandbox: Callable[[str], bool], detail: Mapping[str, Any] | None = None) -> list[NewPart]:
+    """One print part per vendor, with the vendor's name for the order's shipping method."""
+    return [NewPart(vendor, "print", sandbox(vendor), lines,
+                    {**(detail or {}), "shipping_method": maps[vendor].shipping_method(order.shipping_method)})
+            for vendor, lines in printing.items()]

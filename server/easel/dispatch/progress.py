@@ -89,7 +89,9 @@ async def refresh_status(conn: AsyncConnection, order_id: int, new_tracking: Seq
 async def apply_snapshot(conn: AsyncConnection, part: Part, snap: Snapshot) -> None:
     """Record a vendor's view of a part (only forward) and update the merchant order from it."""
     part = await part_store.get_part(conn, part.id) or part  # what is stored now, not what the caller read
-    if snap.cancelled:
+    if part.step == part_store.WITHDRAWN:
+        return  # taken back from its vendor and replaced: its news no longer concerns the order
+    if snap.cancelled and part.step != part_store.WITHDRAWING:  # our own cancel: the swap marks it
         await part_store.mark_cancelled(conn, part.id)
     await part_store.raise_progress(conn, part.id, snap.progress, vendor_status=snap.vendor_status,
                                     detail={**part.detail, **snap.detail} if snap.detail else None)
@@ -105,6 +107,7 @@ async def apply_snapshot(conn: AsyncConnection, part: Part, snap: Snapshot) -> N
 
 async def hold(conn: AsyncConnection, order_id: int, reason: str) -> bool:
     """Put the order On Hold with the reason (unless it is already past production); emit the event."""
+    reason = reason.strip() or "stopped by a fulfilment problem that recorded no reason (see `easel jobs list`)"
     row = (await conn.execute(select(orders.c.merchant_id).where(orders.c.id == order_id))).first()
     if row is None:
         return False

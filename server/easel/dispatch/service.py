@@ -3,8 +3,9 @@
 Jobs (one row each, ``queue.py``), by kind:
 
 * ``dispatch`` (one per order, queued in the order's own insert transaction): plan the parts if not
-  yet planned, then submit every part not yet submitted, through its vendor's driver. Parking it puts
-  the order On Hold with the reason and tells the merchant.
+  yet planned, then submit every part not yet submitted, through its vendor's driver; a part its vendor
+  cannot take moves to the next vendor (``fallback.py``). Parking it puts the order On Hold with the
+  reason and tells the merchant.
 * ``poll`` (one per order, after submission): re-read the parts from their vendors every
   ``poll_interval`` seconds until nothing more can change; the fallback when callbacks are lost.
 * ``vendor_callback`` (one per stored inbound callback): re-read the orders it names and apply them.
@@ -35,13 +36,15 @@ from ..storage.orders import StoredItem, StoredOrder, order_for_merchant
 from ..storage.tables import orders, vendor_callbacks
 from ..storage.types import utcnow
 from ..storage.upsert import insert_ignoring_duplicates
+from ..vendors.errors import VendorError
 from ..vendors.mapping import ProductMap
 from ..vendors.routing import NoAccount, Router, VendorAccounts
 from . import parts as part_store
 from . import progress, queue
 from .drivers.base import Driver
+from .fallback import Fallback, Refused
 from .merchant_callbacks import MerchantCallbacks
-from .parts import Part
+from .parts import WITHDRAWING, Part
 from .planner import CannotPlan, plan
 from .queue import Job
 from .status import Progress
@@ -55,7 +58,8 @@ HOLDING_KINDS = ("dispatch",)
 class Dispatch:
     def __init__(self, engine: AsyncEngine, secrets: SecretBox, *, router: Router, maps: Mapping[str, ProductMap],
                  drivers: Mapping[str, Driver], accounts: VendorAccounts, outbound: Outbound, public_url: str,
-                 poll_interval: float = 900.0, clock: Callable[[], datetime] = utcnow) -> None:
+                 poll_interval: float = 900.0, fallback_after: float = 1800.0,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
         self.secrets = secrets
         self.router = router
@@ -64,6 +68,7 @@ class Dispatch:
         self.accounts = accounts
         self.public_url = public_url.rstrip("/")
         self.poll_interval = poll_interval
+        self.fallback_after = fallback_after
         self.clock = clock
         self.callbacks = MerchantCallbacks(engine, secrets, outbound, clock=clock)
         self.on_new_work: Callable[[], None] | None = None
@@ -111,37 +116,60 @@ class Dispatch:
             return None
         return order, merchant
 
+    def fallback(self) -> Fallback:
+        return Fallback(self.engine, router=self.router, maps=self.maps, drivers=self.drivers,
+                        accounts=self.accounts, fallback_after=self.fallback_after, clock=self.clock)
+
     async def dispatch(self, job: Job) -> None:
-        """Plan the order (once) and submit each part not yet submitted."""
+        """Plan the order (once) and submit each part not yet submitted, moving a part to the next vendor
+        when its own cannot take it (``fallback.py``)."""
         found = await self._order(int(job.payload["order_id"]))
         if found is None:
             return
         order, merchant = found
         if order.status == OrderStatus.CANCELLED:
             return
+        while await self._dispatch_round(order, merchant):
+            pass  # a part moved to other vendors: submit its replacements
+        async with self.engine.begin() as conn:
+            await queue.enqueue(conn, "poll", f"poll:{order.id}", {"order_id": order.id}, order_id=order.id,
+                                run_after=self.clock() + timedelta(seconds=self.poll_interval), now=self.clock())
+
+    async def _dispatch_round(self, order: StoredOrder, merchant: Merchant) -> bool:
+        """Submit every part not yet submitted; returns True when a part was replaced (go round again).
+        Each replacement passes over one more vendor, so the rounds end."""
         async with self.engine.connect() as conn:
             parts = await part_store.parts_of(conn, order.id)
         if not parts:
             parts = await self._plan(order, merchant)
         retouched = await self._retouch(order, merchant, [p for p in parts if p.role == "retouch"])
         waiting = False
+        fallback = self.fallback()
         for part in parts:
             if part.cancelled or part.role == "retouch":
                 continue
+            if part.step == WITHDRAWING:  # a fallback was under way when the last attempt stopped
+                await fallback.finish(order, merchant, part)
+                return True
             if part.step == "planned" and any(line.get("retouch") for line in part.items):
                 if not all(line["item_id"] in retouched for line in part.items if line.get("retouch")):
                     waiting = True
                     continue
                 part = await self._use_retouched(part, retouched)
             if part.step != "submitted":
-                await self._submit(order, merchant, part)
+                try:
+                    await self._submit(order, merchant, part)
+                except (VendorError, Refused) as err:
+                    leaving = await fallback.consider(order, merchant, part, err)
+                    if leaving is None:
+                        raise
+                    await fallback.finish(order, merchant, leaving)
+                    return True
             elif part.progress < Progress.IN_PRODUCTION:  # submitted, but the crash came before applying it
                 await self.refresh(part, order, merchant)
         if waiting:  # a retouch webhook re-queues this job sooner
             raise Reschedule(self.clock() + timedelta(seconds=min(self.poll_interval, 60)), "waiting for retouching")
-        async with self.engine.begin() as conn:
-            await queue.enqueue(conn, "poll", f"poll:{order.id}", {"order_id": order.id}, order_id=order.id,
-                                run_after=self.clock() + timedelta(seconds=self.poll_interval), now=self.clock())
+        return False
 
     async def _retouch(self, order: StoredOrder, merchant: Merchant, parts: list[Part]) -> dict[int, str]:
         """Send images to retouching (once) and collect the retouched ones: item id -> file URL."""
@@ -183,12 +211,12 @@ class Dispatch:
     async def _submit(self, order: StoredOrder, merchant: Merchant, part: Part) -> None:
         driver = self.drivers.get(part.vendor)
         if driver is None:
-            raise Park(f"vendor {part.vendor} is not installed")
+            raise Refused(f"vendor {part.vendor} is not installed")
         try:
             account = self.accounts.for_order(part.vendor, is_test=order.is_test,
                                               merchant_test_mode=merchant.test_mode)
         except NoAccount as err:
-            raise Park(str(err)) from None
+            raise Refused(str(err)) from None
 
         async def record(step: str, vendor_ref: str | None) -> None:
             async with self.engine.begin() as conn:

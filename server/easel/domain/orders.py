@@ -27,6 +27,8 @@ SHIPPING_METHODS: dict[str, str] = {
     "ups overnight": "UPS Overnight",
     "usps": "USPS",
 }
+DEFAULT_SHIPPING_METHOD = "best way"
+"""The document's default shipping method: what an order that names none is stored with."""
 MAX_ITEMS = 100
 MAX_QUANTITY = 1000
 
@@ -88,15 +90,18 @@ class Customer(Address):
 
 
 class ShippingAddress(Address):
-    method: str = Field("", description="One of the document's shipping methods; empty means best way.")
-    packing_slip: Url | Literal[""] = Field("", description="URL of a custom packing slip.")
+    method: str = Field(DEFAULT_SHIPPING_METHOD, description="One of the document's shipping methods, or "
+                        f"{DEFAULT_SHIPPING_METHOD!r} (the default; empty means it too).")
+    packing_slip: Url | Literal[""] = Field("", description="URL of a custom packing slip; kept with the "
+                                            "order and sent to vendors that take one (Pwinty's packingSlipUrl).")
 
     @field_validator("method")
     @classmethod
     def _known_method(cls, value: str) -> str:
-        method = value.strip().lower()
-        if method and method not in SHIPPING_METHODS:
-            raise ValueError(f"unknown shipping method {value!r} (allowed: {', '.join(SHIPPING_METHODS)})")
+        method = " ".join(value.split()).lower() or DEFAULT_SHIPPING_METHOD
+        if method != DEFAULT_SHIPPING_METHOD and method not in SHIPPING_METHODS:
+            allowed = ", ".join([DEFAULT_SHIPPING_METHOD, *SHIPPING_METHODS])
+            raise ValueError(f"unknown shipping method {value!r} (allowed: {allowed})")
         return method
 
 

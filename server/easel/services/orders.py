@@ -96,18 +96,17 @@ OrderCreatedHook = Callable[[AsyncConnection, Merchant, int], Awaitable[None]]
 
 
 class Orders:
-    def __init__(self, engine: AsyncEngine, products: Products,
-                 routable: Callable[[Merchant, Product], str | None] | None = None,
-                 on_created: OrderCreatedHook | None = None):
+    def __init__(self, engine: AsyncEngine, products: Products, on_created: OrderCreatedHook | None = None):
         self.engine = engine
         self.products = products
-        # Fulfilment answers whether some vendor can make an item (None) or why not (a message).
-        self.routable = routable or (lambda merchant, product: None)
         # Called inside the order's own transaction, so work queued there is never lost or orphaned.
         self.on_created = on_created
 
     async def _price_item(self, merchant: Merchant, index: int, sku: str, border: ItemBorder | None,
-                          hardware: bool | None, problems: list[tuple[str, str]]) -> Product | None:
+                          hardware: bool | None, problems: list[tuple[str, str]], *, is_test: bool = False
+                          ) -> Product | None:
+        """The item priced, or None with its problems added: an unknown sku, choices that do not combine,
+        or a configuration that cannot be made for the merchant in the order's mode."""
         prefix = f"items[{index}]"
         try:
             base = await self.products.by_sku(merchant, sku)
@@ -129,7 +128,7 @@ class Orders:
                 for e in err.errors:
                     problems.append((f"{prefix}.{_CHOICE_TO_FIELD.get(e.field, e.field)}", e.message))
                 return None
-        reason = self.routable(merchant, product)
+        reason = self.products.cannot_make(merchant, product.resolved.configuration, is_test=is_test)
         if reason:
             problems.append((f"{prefix}.sku", reason))
             return None
@@ -161,7 +160,8 @@ class Orders:
         problems: list[tuple[str, str]] = []
         priced: list[tuple[Product, Any]] = []
         for index, item in enumerate(request.items):
-            product = await self._price_item(merchant, index, item.sku, item.border, item.security_hardware, problems)
+            product = await self._price_item(merchant, index, item.sku, item.border, item.security_hardware, problems,
+                                             is_test=bool(request.is_test))
             image = item.image
             if product is not None and image is not None:
                 if image.type == "external" and not image.url:

@@ -8,8 +8,10 @@ set to easel's order reference.
 The calls for one vendor order, each safe to repeat after a crash:
 `place_order` (POST /orders; the upstream answers a repeat of the same `external_order_number` with
 the first order, so the call is retried in place like a read) → `get_order` polled for status and
-`shipping.tracking`. `find_order` pages through GET /orders for the order with a given external number,
-for upstreams that do not deduplicate (`ensure_order` looks before placing).
+`shipping.tracking`. `find_order` pages through GET /orders for the order with a given external
+number, for upstreams that do not deduplicate (`ensure_order` looks before placing). The skus an order
+names are the upstream's own: `artwork_products` asks its `GET /catalog` for them, as an Image2ART
+merchant takes its skus from its own widget.
 
 Errors are the document's object `{"error_code", "error": {"short_message", "long_message"}}` (also
 in `X-Error-Code`/`X-Error-Message`); the HTTP status decides the `VendorError`: 401 auth, 404 not
@@ -124,6 +126,23 @@ class OrderPage(_Model):
     orders: Annotated[list[UpstreamOrder], BeforeValidator(_empty_if_null)]
     total: int | None = None
     """All of the merchant's orders (easel adds it; the document's answer has only `orders`)."""
+
+
+class UpstreamProduct(_Model):
+    """One configuration an upstream sells, as its ``GET /catalog`` lists it: its sku and choices."""
+
+    sku: str = Field(min_length=1)
+    configuration: dict[str, Any]
+
+
+class UpstreamArtwork(_Model):
+    code: str
+    configurations: Annotated[list[UpstreamProduct], BeforeValidator(_empty_if_null)] = Field(default_factory=list)
+
+
+class CatalogPage(_Model):
+    artworks: Annotated[list[UpstreamArtwork], BeforeValidator(_empty_if_null)]
+    total: int | None = None
 
 
 class _OrderRef(_Model):
@@ -253,6 +272,24 @@ class Image2ArtAdapter(VendorAdapter):
         placed = await self.place_order(order, external_order_number=external_order_number)
         return await self.get_order(placed.id)
 
+    # -- what the upstream sells --------------------------------------------------------------------
+
+    async def artwork_products(self, code: str, *, rows: int = 50, max_scan: int = 5000) -> list[UpstreamProduct]:
+        """The configurations the upstream sells of artwork ``code``, with its own skus (``GET /catalog``,
+        asked for that code; an upstream that ignores ``code`` is paged through). Empty when it does not
+        sell the artwork."""
+        start = 0
+        while start < max_scan:
+            data: dict[str, Any] = {"code": code, "start": start, "rows": rows}
+            page = await self.call(self._signed("catalog", "GET", "catalog", data), CatalogPage.model_validate)
+            found = next((a for a in page.artworks if a.code.upper() == code.upper()), None)
+            if found is not None:
+                return found.configurations
+            start += rows
+            if len(page.artworks) < rows or (page.total is not None and start >= page.total):
+                break
+        return []
+
     async def ping(self) -> str:
         """GET /ping, signed: the username the upstream knows these credentials as."""
         pong = await self.call(self._signed("ping", "GET", "ping", {}), _Pong.model_validate)
@@ -275,11 +312,13 @@ def _match(orders: list[UpstreamOrder], external_order_number: str) -> UpstreamO
 
 
 __all__ = [
+    "CatalogPage",
     "Image2ArtAdapter",
     "OrderPage",
     "PlacedOrder",
     "Tracking",
     "UpstreamItem",
     "UpstreamOrder",
+    "UpstreamProduct",
     "UpstreamShipping",
 ]

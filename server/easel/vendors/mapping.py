@@ -4,9 +4,15 @@ A table (``easel/data/vendors/<vendor>.json``) lists **products** (which vendor 
 configuration, matched on choices such as style and size), **attributes** (vendor attributes computed
 from a choice, e.g. Pwinty's ``frameColour`` from easel's frame code), choices the vendor cannot make
 at all (**unsupported**) and how easel's shipping methods translate (**shipping**). A configuration
-matches the first product whose ``when`` holds; an attribute whose choice has no listed value means the
-vendor cannot make it. The choice ``border`` is derived: the border type, or ``color:<css colour>``.
-A product sku of ``*`` means "the item's own easel sku" (an upstream Image2ART service).
+matches the first product whose ``when`` holds; an attribute (applied when its ``styles`` and ``when``
+hold) whose choice has no listed value means the vendor cannot make it. The choice ``border`` is
+derived: the border type, or ``color:<css colour>``.
+
+A product sku of ``@catalog`` (:data:`CATALOG_SKU`) means "the vendor's own sku for the item's standard
+configuration, asked of the vendor when the order is sent": an upstream Image2ART service hands out its
+skus itself, and takes the canvas border and security hardware as item fields (see
+``dispatch/drivers/image2art.py``). A table says what its vendor can make, no more: what it lists is
+what the merchant's widget, catalogue, quotes and order API offer (``vendors/capability.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from ..domain.options import OptionTables
 from ..settings import SettingsError
 
 MATCHABLE = (*CHOICE_FIELDS, "border")
+CATALOG_SKU = "@catalog"
+COLOUR_CHOICES = ("border", "border_color")
 Scalar = str | int | float | bool | None
 
 
@@ -42,6 +50,7 @@ class AttributeRow(_Strict):
     name: str
     choice: str
     styles: list[str] = Field(default_factory=list, description="Only for these styles; empty means all.")
+    when: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict, description="Only when these hold.")
     values: dict[str, str]
 
 
@@ -74,7 +83,8 @@ def matchable(choices: Mapping[str, object]) -> dict[str, object]:
     return derived
 
 
-def _holds(when: Mapping[str, Scalar | list[Scalar]], choices: Mapping[str, object]) -> bool:
+def holds(when: Mapping[str, Scalar | list[Scalar]], choices: Mapping[str, object]) -> bool:
+    """Whether every condition of a ``when`` holds for (matchable) choices; a list means "any of"."""
     for name, wanted in when.items():
         value = choices.get(name)
         if isinstance(wanted, list):
@@ -83,6 +93,17 @@ def _holds(when: Mapping[str, Scalar | list[Scalar]], choices: Mapping[str, obje
         elif value != wanted:
             return False
     return True
+
+
+def colours_in(when: Mapping[str, Scalar | list[Scalar]]) -> set[str]:
+    """The border colours a ``when`` names (``border: color:<c>`` or ``border_color: <c>``)."""
+    found: set[str] = set()
+    for name in COLOUR_CHOICES:
+        wanted = when.get(name)
+        for value in wanted if isinstance(wanted, list) else [wanted]:
+            if isinstance(value, str) and (name == "border_color" or value.startswith("color:")):
+                found.add(value.removeprefix("color:") if name == "border" else value)
+    return found
 
 
 class ProductMap:
@@ -98,13 +119,13 @@ class ProductMap:
         for name, refused in self.table.unsupported.items():
             if c.get(name) in refused:
                 raise CannotMake(f"{self.vendor} cannot make {name}={c.get(name)}")
-        row = next((p for p in self.table.products if _holds(p.when, c)), None)
+        row = next((p for p in self.table.products if holds(p.when, c)), None)
         if row is None:
             shown = ", ".join(f"{k} {c.get(k)}" for k in ("style", "size"))
             raise CannotMake(f"{self.vendor} has no product for {shown}")
         attributes: dict[str, str] = {}
         for attribute in self.table.attributes:
-            if attribute.styles and c.get("style") not in attribute.styles:
+            if (attribute.styles and c.get("style") not in attribute.styles) or not holds(attribute.when, c):
                 continue
             value = c.get(attribute.choice)
             key = str(value).lower() if isinstance(value, bool) else str(value)
@@ -119,6 +140,19 @@ class ProductMap:
         except CannotMake as err:
             return str(err)
         return None
+
+    def colours(self) -> set[str]:
+        """Every border colour the table names: any other colour is made (or not) alike."""
+        found: set[str] = set()
+        for row in self.table.products:
+            found |= colours_in(row.when)
+        for attribute in self.table.attributes:
+            found |= colours_in(attribute.when)
+            if attribute.choice in COLOUR_CHOICES:
+                found |= colours_in({attribute.choice: list(attribute.values)})
+        for name in COLOUR_CHOICES:
+            found |= colours_in({name: self.table.unsupported.get(name, [])})
+        return found
 
     def shipping_method(self, method: str) -> str:
         return self.table.shipping.get(method, self.table.shipping.get("", ""))
@@ -142,6 +176,9 @@ def _check(table: MappingTable, tables: OptionTables) -> list[str]:
         if not product.sku:
             problems.append(f"products[{n}].sku is empty")
     for n, attribute in enumerate(table.attributes):
+        for name in attribute.when:
+            if name not in MATCHABLE:
+                problems.append(f"attributes[{n}].when: {name} is not a choice")
         if attribute.choice not in MATCHABLE:
             problems.append(f"attributes[{n}].choice: {attribute.choice} is not a choice")
         for style in attribute.styles:

@@ -7,6 +7,11 @@ and `imageCallbackURL`) → Pixelz moves the image through the document's status
 arrives (`verify_webhook`), or `get_status` polling (the fallback) finds it finished → `final_image_urls`
 and `fetch_image` hand the retouched file to the print step.
 
+A file Pixelz cannot fetch (easel behind a firewall) goes up first, as Pixelz's official client sends
+local files: `RequestPresignUrls` gives an `UploadUrl` and a `DownloadUrl`, the bytes are PUT to the
+first (`application/octet-stream`) and the second becomes POST Image's `imageURL` (`upload_file`;
+`ensure_image(..., upload=...)` does it only when the image is not already at Pixelz).
+
 Pixelz answers application errors inside HTTP 200 as `{"ErrorCode": <name>, "Message": ...}`, with
 `"NoError"` (or `0`, as the document's DELETE example shows) on success. The document names no error
 codes, so `ERROR_STATUS` lists the ones easel's sandbox uses and maps each to the HTTP status the base
@@ -26,10 +31,11 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntEnum
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, quote
 
@@ -144,6 +150,9 @@ ERROR_STATUS: dict[str, int] = {
     "InvalidRequest": 400,
     "CannotDeleteImage": 409,
     "CannotRejectImage": 409,
+    "PresignNotEnabled": 403,
+    "EndpointNotFound": 404,
+    "MethodNotAllowed": 405,
     "ServerError": 503,
 }
 """`ErrorCode` → the HTTP status it amounts to (401 auth, 404 not found, 4xx refused, 5xx retry later)."""
@@ -220,6 +229,26 @@ class ImageStatus(_Model):
         default_factory=list, alias="FinalImagesURL"
     )
     thumbnail_image_url: OptionalText = Field(default=None, alias="ThumbnailImageURL")
+
+
+class PresignedUrl(_Model):
+    """One entry of RequestPresignUrls' answer (a bare JSON list, not an `ErrorCode` object)."""
+
+    upload_url: str = Field(min_length=1)
+    download_url: str = Field(min_length=1)
+
+
+class _PresignAnswer(BaseModel):
+    urls: list[PresignedUrl]
+
+
+@dataclass(frozen=True)
+class ImageUpload:
+    """A file to send through RequestPresignUrls: its name at Pixelz and its bytes, or the file to
+    stream them from (a print master can be large)."""
+
+    name: str
+    source: bytes | Path
 
 
 class _StatusAnswer(_Model):
@@ -340,6 +369,12 @@ def verify_webhook(
 # -- the adapter ------------------------------------------------------------------------------------
 
 
+async def _read_chunks(path: Path, size: int = 1 << 20) -> AsyncIterator[bytes]:
+    async with await anyio.open_file(path, "rb") as file:
+        while chunk := await file.read(size):
+            yield chunk
+
+
 def _files_root(base_url: str) -> str:
     """Where relative `FinalImagesURL` paths resolve by default: the API URL without `/REST.svc/JSON`."""
     for suffix in ("/REST.svc/JSON", "/REST.svc"):
@@ -401,6 +436,14 @@ class PixelzAdapter(VendorAdapter):
         message = f"{code}: {body.get('Message') or 'no message'}"
         raise self.error_for(call, ERROR_STATUS.get(str(code), 400), message)
 
+    def error_for(self, call: str, status: int, message: str, retry_after: float | None = None) -> VendorError:
+        """As the base class, except that a path the API does not have is a configuration problem (a wrong
+        `base_url`), never "this image does not exist" (which `find_image` would take for "not sent yet")."""
+        if message.startswith(("EndpointNotFound", "MethodNotAllowed")):
+            return VendorProtocolError(self.vendor, call, f"{message} (is base_url {self.base_url} right?)",
+                                       status=status)
+        return super().error_for(call, status, message, retry_after)
+
     def error_message(self, response: httpx.Response) -> str:
         try:
             body = response.json()
@@ -437,6 +480,41 @@ class PixelzAdapter(VendorAdapter):
         request = VendorRequest("submit_image", "POST", "/Image/", json=body)
         return await self.call(request, SubmittedImage.model_validate)
 
+    async def request_presign_urls(self, names: list[str]) -> list[PresignedUrl]:
+        """RequestPresignUrls: one upload/download URL pair per file name, in order. Safe to repeat (an
+        unused pair costs nothing)."""
+        body = {**self._auth(), "imageNames": list(names)}
+        request = VendorRequest("request_presign_urls", "POST", "/RequestPresignUrls/", json=body, idempotent=True)
+        urls = await self.call(request, lambda data: _PresignAnswer(urls=data).urls)
+        if len(urls) != len(names):
+            raise VendorProtocolError(self.vendor, request.call, f"{len(urls)} URL pairs for {len(names)} names")
+        return urls
+
+    async def upload_file(self, upload: ImageUpload) -> str:
+        """Send one file through a presigned URL; returns the `DownloadUrl` to give POST Image."""
+        [presigned] = await self.request_presign_urls([upload.name])
+        call = "upload_file"
+        content: bytes | AsyncIterator[bytes]
+        if isinstance(upload.source, Path):
+            size, content = (await anyio.Path(upload.source).stat()).st_size, _read_chunks(upload.source)
+        else:
+            size, content = len(upload.source), upload.source
+        # As the official client: octet-stream, and a length (S3 refuses a presigned PUT without one).
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
+        try:
+            response = await self.client.put(presigned.upload_url, content=content, timeout=self.timeout,
+                                             headers=headers)
+        except httpx.TimeoutException as err:
+            raise VendorTimeout(self.vendor, call, f"timed out: {type(err).__name__}") from err
+        except httpx.ConnectError as err:
+            raise VendorUnreachable(self.vendor, call, f"cannot connect: {err}") from err
+        except httpx.TransportError as err:
+            raise VendorUnavailable(self.vendor, call, f"transport error: {err!r}") from err
+        if response.status_code >= 400:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise self.error_for(call, response.status_code, self.error_message(response), retry_after)
+        return presigned.download_url
+
     async def get_status(self, ticket: str) -> ImageStatus:
         """GET Status by ticket."""
         request = VendorRequest(
@@ -462,12 +540,19 @@ class PixelzAdapter(VendorAdapter):
         callback_url: str | None = None,
         product_id: str | None = None,
         deadline: datetime | None = None,
+        upload: Callable[[], Awaitable[ImageUpload]] | None = None,
     ) -> ImageStatus:
-        """The image for `customer_image_id`, POSTed only if Pixelz holds none that is still alive."""
+        """The image for `customer_image_id`, POSTed only if Pixelz holds none that is still alive.
+
+        With `upload`, the file it returns is sent through RequestPresignUrls first and Pixelz fetches
+        that copy instead of `image_url` (which it cannot reach); nothing is read or sent when the image
+        is already at Pixelz."""
         existing = await self.find_image(customer_image_id)
         gone = (PixelzStatus.DELETED_BY_USER, PixelzStatus.DELETED_BY_CLEANUP)
         if existing is not None and existing.status not in gone:
             return existing
+        if upload is not None:
+            image_url = await self.upload_file(await upload())
         submitted = await self.submit_image(
             image_url,
             customer_image_id=customer_image_id,
@@ -562,9 +647,11 @@ __all__ = [
     "STATUS_DESCRIPTIONS",
     "DeliveredImage",
     "ImageStatus",
+    "ImageUpload",
     "PixelzAdapter",
     "PixelzStatus",
     "PixelzWebhook",
+    "PresignedUrl",
     "Price",
     "SubmittedImage",
     "Template",

@@ -7,7 +7,8 @@ numbers, enveloped or bare bodies) and strictly where a wrong shape means we no 
 API (a missing id, an unknown order status): that raises `VendorProtocolError`.
 
 The order of calls for one merchant order, each step safe to repeat after a crash:
-`ensure_order` (find by merchantOrderId, else create) → `ensure_images` (add only what is missing) →
+`ensure_order` (find by merchantOrderId, walking the order list newest first back to the moment the
+order was meant, else create) → `ensure_images` (add only what is missing) →
 `ensure_submittable` (SubmissionStatus; errors raise `VendorOrderInvalid`) → `submit` (already
 submitted counts as done) → `get_order`/`shipments` as callbacks (`parse_callback`) arrive.
 Pwinty's callbacks are not signed: treat one as a hint and re-read the order with `get_order`.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -43,6 +44,14 @@ Payment = Literal["InvoiceMe", "InvoiceRecipient"]
 
 FATAL_WARNINGS = frozenset({"AttributeNotValid"})
 """Image warnings `ensure_submittable` refuses by default: a wrong frame colour is worse than a delay."""
+
+LIST_PAGE = 100
+"""Orders asked for per list page: the document's default, and what the live API answers whatever is asked."""
+CLOCK_SKEW = timedelta(days=1)
+"""How far Pwinty's `created` times (no zone given) may stand from easel's clock: the order-list walk
+goes this much further back than the moment an order was meant, so a skewed clock cannot hide it."""
+MAX_LISTED = 20_000
+"""Most orders one look-up walks before it gives up (and refuses to create, rather than risk a duplicate)."""
 
 
 # -- lenient readers --------------------------------------------------------------------------------
@@ -147,16 +156,24 @@ class PwintyOrder(_Model):
     can_update_shipping: bool | None = None
     can_update_images: bool | None = None
     error_message: str | None = None
+    tag: str | None = None
+    packing_slip_url: str | None = None
 
     @property
     def shipments(self) -> list[PwintyShipment]:
         return self.shipping_info.shipments if self.shipping_info else []
 
 
+class SummaryEntry(_Model):
+    label: str
+    value: Any = None
+
+
 class OrderPage(_Model):
     content: Annotated[list[PwintyOrder], BeforeValidator(_empty_if_null)]
-    count: int
-    """All orders matching, not just this page."""
+    count: int | None = None
+    """As the live API answers it: all the account's orders, not just this page (not relied on)."""
+    summary: Annotated[list[SummaryEntry], BeforeValidator(_empty_if_null)] = Field(default_factory=list)
 
 
 class _ImageBatch(_Model):
@@ -265,20 +282,25 @@ class PrintItem:
     md5_hash: str | None = None
 
     def matches(self, image: PwintyImage) -> bool:
-        """Whether `image` on an order is this item already (used to add only what is missing)."""
+        """Whether `image` on an order is this item already (used to add only what is missing). Order
+        views show `attributes` as `{}` whatever was set, so attributes only count when they are shown."""
         return (
             (image.sku or "").upper() == self.sku.upper()
             and image.url == self.image_url
             and image.copies == self.copies
-            and image.sizing == self.sizing
-            and {k: str(v) for k, v in image.attributes.items()} == dict(self.attributes)
+            and (image.sizing or "Crop") == self.sizing
+            and (not image.attributes or {k: str(v) for k, v in image.attributes.items()} == dict(self.attributes))
         )
 
 
 def _order_body(
-    recipient: Recipient, merchant_order_id: str, shipping_method: ShippingMethod, payment: Payment
+    recipient: Recipient,
+    merchant_order_id: str,
+    shipping_method: ShippingMethod,
+    payment: Payment,
+    packing_slip_url: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    body: dict[str, Any] = {
         "merchantOrderId": merchant_order_id,
         "recipientName": recipient.name,
         "address1": recipient.address1,
@@ -293,6 +315,9 @@ def _order_body(
         "mobileTelephone": recipient.mobile_telephone,
         "telephone": recipient.telephone,
     }
+    if packing_slip_url:
+        body["packingSlipUrl"] = packing_slip_url
+    return body
 
 
 def _image_body(item: PrintItem) -> dict[str, Any]:
@@ -379,9 +404,10 @@ class PwintyAdapter(VendorAdapter):
         merchant_order_id: str,
         shipping_method: ShippingMethod = "Standard",
         payment: Payment = "InvoiceMe",
+        packing_slip_url: str | None = None,
     ) -> PwintyOrder:
         """Create an order. Not repeated on a timeout: use `ensure_order` to recover."""
-        body = _order_body(recipient, merchant_order_id, shipping_method, payment)
+        body = _order_body(recipient, merchant_order_id, shipping_method, payment, packing_slip_url)
         return await self.call(VendorRequest("create_order", "POST", "/orders", json=body), PwintyOrder.model_validate)
 
     async def update_order(
@@ -392,9 +418,10 @@ class PwintyAdapter(VendorAdapter):
         merchant_order_id: str,
         shipping_method: ShippingMethod = "Standard",
         payment: Payment = "InvoiceMe",
+        packing_slip_url: str | None = None,
     ) -> PwintyOrder:
         """Replace the address and shipping of an order that is not yet submitted."""
-        body = _order_body(recipient, merchant_order_id, shipping_method, payment)
+        body = _order_body(recipient, merchant_order_id, shipping_method, payment, packing_slip_url)
         request = VendorRequest("update_order", "PUT", f"/orders/{order_id}", json=body, idempotent=True)
         return await self.call(request, PwintyOrder.model_validate)
 
@@ -406,28 +433,43 @@ class PwintyAdapter(VendorAdapter):
         """The order's shipments with carrier, tracking number and URL once shipped."""
         return (await self.get_order(order_id)).shipments
 
-    async def list_orders(
-        self, *, count: int = 100, offset: int = 0, merchant_order_id: str | None = None
-    ) -> OrderPage:
-        """One page of orders, most recent first. `merchant_order_id` is a filter hint only the sandbox
-        honours; callers must still check `merchant_order_id` on each order (`find_order` does)."""
-        params: dict[str, str | int] = {"count": count, "offset": offset}
-        if merchant_order_id is not None:
-            params["merchantOrderId"] = merchant_order_id
-        request = VendorRequest("list_orders", "GET", "/orders", params=params, idempotent=True)
+    async def list_orders(self, *, count: int = LIST_PAGE, offset: int = 0) -> OrderPage:
+        """One page of orders, most recent first. The live API ignores `count` (pages of 100)."""
+        request = VendorRequest("list_orders", "GET", "/orders", params={"count": count, "offset": offset},
+                                idempotent=True)
         return await self.call(request, OrderPage.model_validate)
 
-    async def find_order(self, merchant_order_id: str, *, max_scan: int = 1000) -> PwintyOrder | None:
+    async def find_order(
+        self, merchant_order_id: str, *, created_after: datetime | None = None, max_listed: int = MAX_LISTED
+    ) -> PwintyOrder | None:
         """The order we created for `merchant_order_id`, if any: the newest one not cancelled, else the
-        newest. Scans at most `max_scan` recent orders; returns the full order."""
+        newest; returns the full order.
+
+        Pwinty has no look-up by `merchantOrderId` and ignores the list's `count`, so this walks the list
+        newest first, page by page (each as long as the server makes it), until a page reaches orders
+        created before `created_after` (less `CLOCK_SKEW`), or the list ends. Without `created_after` it
+        walks the whole list. Raises `VendorProtocolError` rather than answer "none" when it cannot see far
+        enough back (more than `max_listed` orders, or a server that does not page)."""
+        stop_before = created_after - CLOCK_SKEW if created_after is not None else None
         matches: list[PwintyOrder] = []
+        seen: set[int] = set()
         offset = 0
-        while offset < max_scan:
-            page = await self.list_orders(count=250, offset=offset, merchant_order_id=merchant_order_id)
-            matches += [o for o in page.content if o.merchant_order_id == merchant_order_id]
-            offset += len(page.content)
-            if not page.content or offset >= page.count:
+        while True:
+            page = await self.list_orders(offset=offset)
+            fresh = [o for o in page.content if o.id not in seen]
+            if not fresh:
+                if page.content:
+                    raise VendorProtocolError(self.vendor, "list_orders", f"offset {offset} answered no new orders")
                 break
+            seen.update(o.id for o in fresh)
+            matches += [o for o in fresh if o.merchant_order_id == merchant_order_id]
+            offset += len(page.content)
+            if stop_before is not None and any(o.created is not None and o.created < stop_before for o in fresh):
+                break
+            if offset >= max_listed:
+                reach = f"those created before {stop_before.isoformat()}" if stop_before else "the end"
+                raise VendorProtocolError(self.vendor, "list_orders", f"looked through {offset} orders without "
+                                          f"reaching {reach}; not creating {merchant_order_id} again")
         if not matches:
             return None
         live = [o for o in matches if o.status != "Cancelled"]
@@ -441,14 +483,17 @@ class PwintyAdapter(VendorAdapter):
         merchant_order_id: str,
         shipping_method: ShippingMethod = "Standard",
         payment: Payment = "InvoiceMe",
+        packing_slip_url: str | None = None,
+        created_after: datetime | None = None,
     ) -> PwintyOrder:
-        """The order for `merchant_order_id`, created only if Pwinty has none (whatever its status)."""
-        existing = await self.find_order(merchant_order_id)
+        """The order for `merchant_order_id`, created only if Pwinty has none (whatever its status).
+        `created_after`: when the order was first meant (an earlier attempt cannot have created it before
+        then), which bounds the look-up; None looks through every order."""
+        existing = await self.find_order(merchant_order_id, created_after=created_after)
         if existing is not None:
             return existing
-        return await self.create_order(
-            recipient, merchant_order_id=merchant_order_id, shipping_method=shipping_method, payment=payment
-        )
+        return await self.create_order(recipient, merchant_order_id=merchant_order_id, shipping_method=shipping_method,
+                                       payment=payment, packing_slip_url=packing_slip_url)
 
     # -- images -----------------------------------------------------------------------------------
 
@@ -544,5 +589,6 @@ __all__ = [
     "PwintyShipment",
     "Recipient",
     "SubmissionStatus",
+    "SummaryEntry",
     "parse_callback",
 ]

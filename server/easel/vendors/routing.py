@@ -15,7 +15,7 @@ vendor's live host is refused when the accounts are loaded and again when used.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -36,6 +36,9 @@ class Rule(_Strict):
     when: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
     vendors: list[str] = Field(default_factory=list, description="Print vendors to try, in order.")
     retouch: str | None = Field(default=None, description="A retouching vendor to run first.")
+    fallback_after: float | None = Field(default=None, ge=0, description=(
+        "Seconds a vendor may stay unavailable before the item goes to the next vendor listed; "
+        "None means EASEL_VENDOR_FALLBACK_AFTER."))
 
 
 class RoutingRules(_Strict):
@@ -48,6 +51,8 @@ class RoutingRules(_Strict):
 class Route:
     vendor: str
     retouch: str | None = None
+    fallback_after: float | None = None
+    """The matching rule's deadline (None: the setting)."""
 
 
 class Unroutable(Exception):
@@ -88,8 +93,10 @@ class Router:
             self._cache[key] = load_rules(routing)
         return self._cache[key]
 
-    def route(self, routing: Mapping[str, Any] | None, choices: Mapping[str, object]) -> Route:
-        """The vendor (and retouching step) for one item, or :class:`Unroutable`."""
+    def route(self, routing: Mapping[str, Any] | None, choices: Mapping[str, object],
+              exclude: Collection[str] = ()) -> Route:
+        """The vendor (and retouching step) for one item, or :class:`Unroutable`; vendors in ``exclude``
+        (already tried, for a fallback) are passed over."""
         rules = self.rules_for(routing)
         c = matchable(choices)
         rule = next((r for r in rules.rules if _holds(r.when, c)), None)
@@ -100,11 +107,11 @@ class Router:
         reasons: list[str] = []
         for vendor in vendors:
             table = self.maps.get(vendor)
-            if table is None:
+            if table is None or vendor in exclude:
                 continue
             reason = table.can_make(choices)
             if reason is None:
-                return Route(vendor, retouch)
+                return Route(vendor, retouch, rule.fallback_after if rule else None)
             reasons.append(reason)
         if not reasons:
             raise Unroutable(f"no installed vendor is routed for this item (tried {', '.join(vendors) or 'none'})")

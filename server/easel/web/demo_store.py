@@ -131,6 +131,7 @@ def _count(lines: list[dict[str, Any]]) -> int:
 
 
 def _page(request: Request, name: str, session: Session, status: int = 200, **context: Any) -> Response:
+    allow_sources(request, widget_origin(request))  # the widget's script, previews and API, in every page's CSP
     lines = _cart(request, session)
     response = _templates.TemplateResponse(request, f"demo/{name}", {
         "session": session, "csrf": _csrf(request, session), "cart_count": _count(lines), **context},
@@ -147,7 +148,6 @@ async def store_home(request: Request) -> Response:
         artworks = await catalog_store.all_artworks(conn)
     artworks.sort(key=lambda a: (a.code not in ("MP148A", "V00551"), a.code))  # the document's two first
     customer_id = session.customer["id"] if session.customer else None
-    allow_sources(request, widget_origin(request))  # the page's CSP must let the widget load and call home
     return _page(request, "index.html", session, artworks=artworks[:8], widget_origin=widget_origin(request),
                  api_key=DEMO_API_KEY, customer_id=customer_id, markup=MARKUP_PERCENT,
                  customer_token=customer_token(customer_id, DEMO_SECRET) if customer_id else None,
@@ -295,4 +295,7 @@ async def order_page(request: Request) -> Response:
         order = await _order_client(request).get_order(order_id)
     except (Image2ArtError, httpx.HTTPError) as err:
         return _page(request, "order.html", session, status=502, order=None, error=f"Could not read the order: {err}")
-    return _page(request, "order.html", session, order=order, error="")
+    tracking = [{"number": t.get("number", ""), "carrier": t.get("method", ""),  # a link only to a web page
+                 "url": t["url"] if str(t.get("url", "")).startswith(("https://", "http://")) else ""}
+                for t in order.get("shipping", {}).get("tracking", [])]
+    return _page(request, "order.html", session, order=order, tracking=tracking, error="")

@@ -30,9 +30,11 @@ def no_store(data: dict[str, Any], status: int = 200) -> JSONResponse:
 
 @widget_endpoint("read")
 async def options(request: Request, caller: Caller) -> Response:
-    """``GET /api/options``: substrates, styles, frames, mattes, sizes, border rules and defaults."""
-    body = json.dumps(caller.state.tables_json(), separators=(",", ":")).encode()
-    return cached_response(request, caller.state.scripts.get(body), "application/json", "public, max-age=3600")
+    """``GET /api/options``: substrates, styles, frames, mattes, sizes, border rules and defaults, cut down
+    to what can be made for this merchant in its mode (kept briefly: a change of mode or routing shows
+    within minutes)."""
+    body = json.dumps(caller.state.tables_json(caller.merchant), separators=(",", ":")).encode()
+    return cached_response(request, caller.state.scripts.get(body), "application/json", "public, max-age=300")
 
 
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -85,17 +87,23 @@ def _code(raw: str) -> str:
 
 @widget_endpoint("read")
 async def artwork(request: Request, caller: Caller) -> Response:
-    """``GET /api/artworks/{code}``: title, artist, description and the sizes it can be printed at."""
+    """``GET /api/artworks/{code}``: title, artist, description and the substrates and sizes it can be
+    printed at (those with which something can be made for this merchant)."""
     try:
         found = await caller.state.artwork(_code(request.path_params["code"]))
     except UnknownArtwork:
         raise ApiProblem(404, "Unknown artwork", "there is no artwork with this code") from None
-    return no_store(artwork_detail(widget_base(request), found, caller.state.runtime.tables))
+    detail = artwork_detail(widget_base(request), found, caller.state.runtime.tables)
+    substrates, sizes = caller.state.runtime.products.offered_sizes(caller.merchant, found)
+    detail["substrates"] = substrates
+    detail["sizes"] = [s for s in detail["sizes"] if s["code"] in sizes]
+    return no_store(detail)
 
 
 async def price_choices(caller: Caller, code: str, choices: dict[str, object], *, remember: bool = True) -> Product:
-    """Price (and, with ``remember``, register) a configuration, or the 404/422 problem a shopper's
-    widget can show."""
+    """Price (and, with ``remember``, register) a configuration as offered (choices left out filled with
+    ones that can be made), or the 404/422 problem a shopper's widget can show: 422 also when the choices
+    made cannot be made for this merchant (``NotOffered``)."""
     try:
         return await caller.state.price(caller.merchant, _code(code), choices, remember=remember)
     except UnknownArtwork:

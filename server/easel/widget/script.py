@@ -63,7 +63,7 @@ def widget_config(state: WidgetState, merchant: Merchant, api_key: str, bundle: 
         "login": merchant.login_url,
         "origins": list(merchant.allowed_origins),
         "token": merchant.require_customer_token,
-        "tables": widget_tables(state.tables_json()),
+        "tables": widget_tables(state.tables_json(merchant)),
     }
 
 

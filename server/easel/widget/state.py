@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cachetools import LRUCache
 from starlette.requests import Request
 
 from ..domain.catalog import Artwork
@@ -23,10 +24,12 @@ from ..services.products import Product
 from ..storage import catalog as catalog_store
 from ..storage import merchants as merchant_store
 from ..ttl_cache import MISSING, TtlCache
+from ..vendors.capability import Plan
 from ..web.state import runtime_of
 from ..web.templates import resource_dir
 from .assets import WidgetAssets
 from .http_cache import EncodedCache
+from .offered import offered_tables
 from .previews import Previews
 from .rate_limit import Limit, RateLimiter
 
@@ -56,7 +59,7 @@ class WidgetState:
         self._merchants: TtlCache[str, Merchant | None] = TtlCache(*sizes, clock=clock)
         self._secrets: TtlCache[int, str] = TtlCache(*sizes, clock=clock)
         self._artworks: TtlCache[str, Artwork] = TtlCache(*sizes, clock=clock)
-        self._tables_json: dict[str, Any] | None = None
+        self._tables_json: LRUCache[Plan | None, dict[str, Any]] = LRUCache(maxsize=64)
         self._registered: set[str] = set()
 
     async def merchant(self, api_key: str) -> Merchant | None:
@@ -91,7 +94,7 @@ class WidgetState:
         API can resolve it later: a cart item, a saved project), with no database round trip for what
         this process has already seen: the artwork (briefly) and the skus it has registered. Anonymous
         price requests pass ``remember=False``, so they never grow the database."""
-        product = self.runtime.products.price(merchant, await self.artwork(code), choices)
+        product = self.runtime.products.offered(merchant, await self.artwork(code), choices)
         sku = product.resolved.sku
         if remember and sku not in self._registered:
             async with self.runtime.engine.begin() as conn:
@@ -101,11 +104,15 @@ class WidgetState:
             self._registered.add(sku)
         return product
 
-    def tables_json(self) -> dict[str, Any]:
-        """The option tables as the widget needs them to offer only what combines."""
-        if self._tables_json is None:
-            self._tables_json = self.runtime.tables.model_dump(mode="json", exclude={"min_dpi"})
-        return self._tables_json
+    def tables_json(self, merchant: Merchant) -> dict[str, Any]:
+        """The option tables as the merchant's widget needs them to offer only what combines and can be
+        made (in the merchant's mode); one copy per set of routing rules and mode."""
+        plan = self.runtime.products.plan(merchant)
+        found = self._tables_json.get(plan)
+        if found is None:
+            offer = None if plan is None else plan.offer()
+            found = self._tables_json[plan] = offered_tables(self.runtime.tables, offer)
+        return found
 
     def forget(self) -> None:
         """Drop cached merchants, secrets and artworks (after settings change in tests)."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from ...storage.orders import StoredOrder
+from ...vendors.errors import VendorError, VendorRateLimited, VendorRejected, VendorUnreachable
 from ...vendors.routing import VendorAccount
 from ..parts import Part
 from ..status import Progress
@@ -65,3 +66,29 @@ class Driver(Protocol):
     def callback_refs(self, body: bytes) -> list[str]:
         """The vendor ids an inbound callback is about (raises ValueError when it cannot be read)."""
         ...
+
+
+@runtime_checkable
+class Withdrawing(Protocol):
+    """A driver that can take a part back from its vendor, so that the part may go to another vendor."""
+
+    async def withdraw(self, account: VendorAccount, part: Part) -> str:
+        """Make sure the vendor holds no live order for ``part``: find it by our reference and cancel it,
+        or confirm that there is none. Returns what was done, in a few words. Safe to repeat. Raises a
+        ``VendorError`` when that cannot be made sure of (a non-retryable one when the vendor refuses to
+        cancel: the order is then live there and must not be placed elsewhere)."""
+        ...
+
+
+DEFINITELY_UNPROCESSED = frozenset({429, 502, 503})
+"""Answers that say the request was turned away before it did anything (rate limit, a gateway)."""
+
+
+def nothing_made(err: VendorError) -> bool:
+    """Whether a failed create call certainly created nothing at the vendor: it never reached the vendor,
+    was turned away (429, 502, 503), or was refused as it stands (a 4xx other than 408 and 409). A
+    timeout, a 500 or a 504 may have created the order: look it up before creating again."""
+    if isinstance(err, (VendorUnreachable, VendorRateLimited)) or err.status in DEFINITELY_UNPROCESSED:
+        return True
+    refused = isinstance(err, VendorRejected) and err.status is not None and 400 <= err.status < 500
+    return refused and err.status not in (408, 409)

@@ -1,6 +1,9 @@
 """An upstream Image2ART service as a fulfilment driver, through the Image2ART vendor adapter.
 
-easel places the part upstream as an order whose ``external_order_number`` is the part's reference.
+easel places the part upstream as an order whose ``external_order_number`` is the part's reference,
+with the upstream's own skus: the mapping table's ``@catalog`` lines are looked up in the upstream's
+``GET /catalog`` (the standard configuration), completed by the item's ``border`` and
+``security_hardware`` fields, as an Image2ART merchant's order would be.
 A retry after a crash looks the order up by that number before placing it again (an easel upstream
 would answer a repeat with the first order anyway; the document does not promise that of every
 Image2ART server). Status and tracking come from ``GET /orders/:id`` (polling), and from the
@@ -20,7 +23,8 @@ from ...domain.orders import OrderRequest, OrderStatus
 from ...storage.orders import StoredOrder
 from ...vendors.base import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy
 from ...vendors.errors import VendorRejected
-from ...vendors.image2art import Image2ArtAdapter, UpstreamOrder
+from ...vendors.image2art import Image2ArtAdapter, UpstreamOrder, UpstreamProduct
+from ...vendors.mapping import CATALOG_SKU
 from ...vendors.routing import VendorAccount
 from ..parts import Part
 from ..status import Progress
@@ -36,14 +40,62 @@ PROGRESS = {OrderStatus.PENDING: Progress.SENDING, OrderStatus.PROCESSING: Progr
 _ADDRESS = ("name", "company", "address", "address2", "city", "state", "zip", "country")
 
 
-def order_request(part: Part, order: StoredOrder, sandbox: bool) -> OrderRequest:
-    """The upstream order for a part: the merchant order's addresses and the part's items."""
+_STANDARD = ("substrate", "style", "frame", "matte", "size", "stretcher_bar")
+"""The choices an upstream's sku stands for; border and hardware travel as item fields."""
+
+
+def upstream_fields(choices: Mapping[str, Any], sold: list[UpstreamProduct]) -> dict[str, Any]:
+    """The item fields an upstream makes the configuration ``choices`` from, as an Image2ART merchant
+    sends them: the upstream's sku of the standard configuration (same substrate, style, frame, matte,
+    size and stretcher bar, no hardware), the canvas ``border`` and ``security_hardware``. Raises
+    VendorRejected (for good) when the upstream sells no such configuration."""
+    wanted = {name: choices.get(name) for name in _STANDARD}
+    same = [p for p in sold if not p.configuration.get("security_hardware")
+            and all(p.configuration.get(name) == value for name, value in wanted.items())]
+    if not same:
+        shown = ", ".join(f"{name} {value}" for name, value in wanted.items() if value is not None)
+        raise VendorRejected(VENDOR, "catalog", f"the upstream does not sell {shown}", status=404)
+    kind = choices.get("border_type")
+    base = next((p for p in same if p.configuration.get("border_type") == kind), same[0])
+    fields: dict[str, Any] = {"sku": base.sku}
+    if kind is not None:
+        fields["border"] = {"type": kind, "size": int(choices.get("border_width") or 0),
+                            "color": str(choices.get("border_color") or "")}
+    if choices.get("security_hardware"):
+        fields["security_hardware"] = True
+    return fields
+
+
+async def upstream_items(adapter: Image2ArtAdapter, part: Part, order: StoredOrder) -> list[dict[str, Any]]:
+    """The part's items as the upstream sells them: a line whose sku is ``@catalog`` gets the upstream's
+    own sku (asked of its catalogue, once per artwork) and the fields that complete it."""
+    stored = {item.id: item for item in order.items}
+    sold: dict[str, list[UpstreamProduct]] = {}
     items: list[dict[str, Any]] = []
     for line in part.items:
         item: dict[str, Any] = {"sku": line["sku"], "quantity": int(line["copies"])}
+        source = stored.get(int(line["item_id"]))
+        if line["sku"] == CATALOG_SKU and source is not None:
+            code = source.artwork_code
+            if code not in sold:
+                sold[code] = await adapter.artwork_products(code)
+            try:
+                item.update(upstream_fields(source.choices, sold[code]))
+            except VendorRejected as err:
+                raise VendorRejected(VENDOR, "catalog", f"item {source.position + 1} ({code}): {err.message}",
+                                     status=err.status) from err
         if line.get("image_type") == "external":
             item["image"] = {"type": "external", "url": line["image_url"]}
         items.append(item)
+    return items
+
+
+def order_request(part: Part, order: StoredOrder, sandbox: bool, items: list[dict[str, Any]] | None = None
+                  ) -> OrderRequest:
+    """The upstream order for a part: the merchant order's addresses and the part's items (as
+    :func:`upstream_items` makes them; by default the lines' skus as they stand)."""
+    if items is None:
+        items = [{"sku": line["sku"], "quantity": int(line["copies"])} for line in part.items]
     customer = {k: order.customer.get(k, "") for k in (*_ADDRESS, "email", "phone")}
     shipping = {k: order.shipping.get(k, "") for k in _ADDRESS}
     shipping["method"] = order.shipping_method
@@ -80,7 +132,7 @@ class Image2ArtDriver:
 
     async def submit(self, account: VendorAccount, part: Part, order: StoredOrder, record: RecordStep) -> Snapshot:
         adapter = self.adapter(account)
-        request = order_request(part, order, account.sandbox)
+        request = order_request(part, order, account.sandbox, await upstream_items(adapter, part, order))
         if part.step == "planned":
             await record("creating", None)
             placed = await adapter.place_order(request, external_order_number=part.reference)

@@ -8,9 +8,14 @@ commit ``adding_images`` → add the images (one batch) → commit ``images_adde
 
 Finding ``creating`` on entry means an earlier attempt may have created the order and died before
 recording it, so the order is looked up by ``merchantOrderId`` (our part reference) before anything is
-created; finding ``adding_images`` means images may be there, so only the missing ones are added.
-Submitting an order that is already submitted counts as done. Pwinty's callbacks are unsigned hints:
-a callback only tells us *which* order to re-read with our own credentials.
+created: Pwinty has no look-up by it, so the adapter walks the order list newest first back to the moment
+``creating`` was recorded (less a day of clock skew). Finding ``adding_images`` means images may be there,
+so only the missing ones are added. The merchant's ``shipping.packing_slip`` goes as ``packingSlipUrl``.
+Submitting an order that is already submitted counts as done. A create call that certainly created
+nothing (refused, turned away, never sent) puts the step back to ``planned``, so a part whose vendor
+stays down can go to another vendor without asking Pwinty anything (see ``dispatch/fallback.py``);
+``withdraw`` cancels the order or confirms there is none. Pwinty's callbacks are unsigned hints: a
+callback only tells us *which* order to re-read with our own credentials.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import httpx
 
 from ...storage.orders import StoredOrder
 from ...vendors.base import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy
-from ...vendors.errors import VendorRejected
+from ...vendors.errors import VendorError, VendorRejected
 from ...vendors.pwinty import (
     PrintItem,
     PwintyAdapter,
@@ -35,7 +40,7 @@ from ...vendors.pwinty import (
 from ...vendors.routing import VendorAccount
 from ..parts import Part
 from ..status import Progress
-from .base import RecordStep, Snapshot, Tracking
+from .base import RecordStep, Snapshot, Tracking, nothing_made
 
 SANDBOX_CREDENTIALS = {"merchant_id": "sandbox-merchant", "api_key": "sandbox-key"}
 
@@ -101,15 +106,22 @@ class PwintyDriver:
         if wanted not in get_args(ShippingMethod):
             raise ValueError(f"unknown Pwinty shipping method {wanted!r}")
         method = cast(ShippingMethod, wanted)
+        slip = str(order.shipping.get("packing_slip") or "") or None
         step = part.step
         if part.vendor_ref is None:
-            if step == "planned":
-                await record("creating", None)
-                created = await adapter.create_order(recipient(order), merchant_order_id=part.reference,
-                                                     shipping_method=method)
-            else:  # an earlier attempt may have created it: look before creating
-                created = await adapter.ensure_order(recipient(order), merchant_order_id=part.reference,
-                                                     shipping_method=method)
+            try:
+                if step == "planned":
+                    await record("creating", None)
+                    created = await adapter.create_order(recipient(order), merchant_order_id=part.reference,
+                                                         shipping_method=method, packing_slip_url=slip)
+                else:  # an earlier attempt may have created it, after `creating` was recorded: look first
+                    created = await adapter.ensure_order(recipient(order), merchant_order_id=part.reference,
+                                                         shipping_method=method, packing_slip_url=slip,
+                                                         created_after=part.updated_at)
+            except VendorError as err:
+                if err.call == "create_order" and nothing_made(err):
+                    await record("planned", None)  # Pwinty holds nothing for this part: nothing to look for
+                raise
             vendor_id = created.id
             if created.status in ("Submitted", "Complete", "Cancelled"):
                 await record("submitted", str(vendor_id))
@@ -139,6 +151,20 @@ class PwintyDriver:
         if part.vendor_ref is None:
             return Snapshot(Progress.SENDING, "")
         return snapshot(await self.adapter(account).get_order(int(part.vendor_ref)))
+
+    async def withdraw(self, account: VendorAccount, part: Part) -> str:
+        """Cancel the part's Pwinty order (found by ``merchantOrderId`` when its id was never recorded),
+        or confirm there is none. Pwinty refuses to cancel once its lab has the order (not retryable)."""
+        adapter = self.adapter(account)
+        if part.vendor_ref is not None:
+            vendor_id = int(part.vendor_ref)
+        else:
+            found = await adapter.find_order(part.reference)
+            if found is None:
+                return f"pwinty has no order {part.reference}"
+            vendor_id = found.id
+        await adapter.cancel(vendor_id)
+        return f"pwinty order {vendor_id} cancelled"
 
     def verify_callback(self, account: VendorAccount, body: bytes, headers: Mapping[str, str]) -> None:
         """Nothing to check: Pwinty signs nothing."""

@@ -33,15 +33,9 @@ from easel.sandboxes.clock import SandboxClock, ticking
 from easel.sandboxes.faults import FaultSettings
 from easel.sandboxes.image2art import progress
 from easel.secret_box import new_key
-from easel.services.products import Product
 from easel.settings import Settings
 from easel.storage import migrate
 from easel.web.error_pages import http_error, server_error
-
-
-def _makes_everything(merchant: Merchant, product: Product) -> str | None:
-    """The upstream makes every item it has priced: no routing question to ask."""
-    return None
 
 
 def order_api_app() -> Starlette:
@@ -107,7 +101,7 @@ class Image2ArtSandbox:
                 shutil.rmtree(folder, ignore_errors=True)
             raise
         runtime.orders.on_created = self._on_created  # instead of queueing fulfilment work
-        runtime.orders.routable = _makes_everything
+        runtime.products.capability = None  # the upstream is the vendor: it makes every configuration it sells
         self._api = order_api_app()
         self._folder = folder if temporary else None
         self.runtime = runtime

@@ -1,18 +1,22 @@
 """A faithful, stateful fake of the Pixelz JSON REST API (retouching), for tests and demos.
 
 Same paths (`/REST.svc/JSON/Image/`, `Image/{ticket}/`, `Images/`, `Images/Count/`, `Templates/`,
-`Template/{id}/`, `WhiteGloveService/`, `Image/Reject/{ticket}/`, `Contact/`, with or without the
-trailing slash), credentials as fields (`contactEmail`, `contactAPIkey`, optional `developerAPIkey`),
-JSON shapes and quirks of the document's examples (`IsTrial` as the string "false", a numeric
-`CustomerImageId`, `ErrorCode: 0` on DELETE, file paths with a leading slash in GET Status and without
-in GET Images), and the document's status ids moving on the shared `SandboxClock` (see `state.py`).
-Finished images are announced by a signed webhook to `imageCallbackURL` (see `webhooks.py`) and their
-files are served by the sandbox itself (`/{contactId}/{imageId}/final/{name}`, see `files.py`).
+`Template/{id}/`, `WhiteGloveService/`, `Image/Reject/{ticket}/`, `Contact/`, `ProductIds/`,
+`Invoices/`, and the official client's `StackImage/`, `RequestPresignUrls/`, `AddColorLibrary/`, with
+or without the trailing slash), credentials as fields (`contactEmail`, `contactAPIkey`, optional
+`developerAPIkey`), JSON shapes and quirks of the document's examples (`IsTrial` as the string "false",
+a numeric `CustomerImageId`, `ErrorCode: 0` on DELETE, file paths with a leading slash in GET Status and
+without in GET Images), Pixelz's error object for every refusal, unknown paths included (`errors.py`),
+and the document's status ids moving on the shared `SandboxClock` (see `state.py`). Presigned uploads
+are stored and served by the sandbox itself (`uploads.py`). Finished images are announced by a signed
+webhook to `imageCallbackURL` (see `webhooks.py`) and their files are served by the sandbox itself at
+signed links (`/{contactId}/{imageId}/final/{name}?signature=…`, see `files.py`, `signing.py`).
 
 Not modelled: the XML flavour (`/REST.svc/` without `JSON`), SOAP, POST Template and POST Contact
-(deprecated), GET ProductIds and GET Invoices, combined images (imageURL2-5 are validated, not used),
-colour matching, billing and trial images, status 95 and 100 (reachable only via the control surface),
-real retouching (the file is a small generated picture).
+(deprecated), combined images (imageURL2-5 are validated, not used), real colour matching (colorwayIds
+are checked against the account's library, then only recorded), payment (invoices are never paid) and
+trial images, status 95 and 100 (reachable only via the control surface), real retouching (the file is
+a small generated picture), fetching outside image URLs (the URL alone decides).
 
 Run alone: `easel sandbox pixelz` (see `easel.app.create_sandbox_app`); the API is then at
 `http://127.0.0.1:8001/REST.svc/JSON`. One account's images are never found with another's credentials.
@@ -34,10 +38,14 @@ from easel.outbound import Outbound
 from easel.sandboxes.clock import SandboxClock
 from easel.sandboxes.control_auth import ControlGuard
 from easel.sandboxes.faults import FaultInjector, FaultMiddleware
-from easel.sandboxes.pixelz.api import PREFIX, PixelzApi, PixelzError, error_handler, fault_response
+from starlette.exceptions import HTTPException
+
+from easel.sandboxes.pixelz.api import PREFIX, PixelzApi
 from easel.sandboxes.pixelz.control import Control
+from easel.sandboxes.pixelz.errors import PixelzError, error_handler, fault_response, http_error_handler
 from easel.sandboxes.pixelz.settings import Account, PixelzSandboxSettings, TemplateSpec
 from easel.sandboxes.pixelz.state import STATUS_NAMES, PixelzSandbox
+from easel.sandboxes.pixelz.uploads import PRESIGNED
 
 __all__ = [
     "PREFIX",
@@ -66,12 +74,15 @@ def create_app(
     routes = [
         *PixelzApi(sandbox).routes(),
         Route("/{contact_id:int}/{image_id:int}/{kind:str}/{name:str}", control.file, methods=["GET"]),
+        Route(PRESIGNED + "/{object_id:str}/{name:str}", sandbox.uploads.put, methods=["PUT"]),
+        Route(PRESIGNED + "/{object_id:str}/{name:str}", sandbox.uploads.get, methods=["GET"]),
         Route("/_control/clock", clock.endpoint, methods=["GET", "POST"]),
         Route("/_control/faults", faults.endpoint, methods=["GET", "POST", "DELETE"]),
         Route("/_control/tick", control.tick, methods=["POST"]),
         Route("/_control/images", control.images, methods=["GET"]),
         Route("/_control/images/{ticket}", control.force, methods=["POST"]),
         Route("/_control/webhooks", control.webhooks, methods=["GET"]),
+        Route("/_control/uploads", control.uploads, methods=["GET"]),
     ]
 
     @asynccontextmanager
@@ -83,7 +94,7 @@ def create_app(
         routes=routes,
         middleware=[Middleware(ControlGuard, token=settings.control_token),
                     Middleware(FaultMiddleware, injector=faults)],
-        exception_handlers={PixelzError: error_handler},
+        exception_handlers={PixelzError: error_handler, HTTPException: http_error_handler},
         lifespan=lifespan,
     )
     app.state.sandbox = sandbox

@@ -1,14 +1,15 @@
 """The Pixelz JSON REST routes (`/REST.svc/JSON/...`), their validation and their answers.
 
-Credentials travel as fields: in the query string for GET, in the JSON body otherwise; names are
-matched case-insensitively, as .NET binds them. Application errors answer HTTP 200 with
-`{"ErrorCode": <name>, "Message": ...}` (the document shows only "NoError"; the names are the
-sandbox's and listed in `easel.vendors.pixelz.ERROR_STATUS`); a body that is not a JSON object is 400.
+Every call of the document and every call Pixelz's official client (the Platform CLI and MCP server of
+Pixelz-Inc/pixelz-ai-tools) makes: the document's, plus `StackImage`, `RequestPresignUrls`,
+`AddColorLibrary` (and `ProductIds`, `Invoices`, which the document has too). Credentials travel as
+fields: in the query string for GET, in the JSON body otherwise; names are matched case-insensitively,
+as .NET binds them. Errors are Pixelz's error object (see `errors.py`); a body that is not a JSON
+object (or nests too deep) is 400.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -18,52 +19,35 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from easel.sandboxes.pixelz import reports
+from easel.sandboxes.pixelz.errors import PixelzError
 from easel.sandboxes.pixelz.settings import Account, TemplateSpec
 from easel.sandboxes.pixelz.state import PixelzSandbox, SandboxImage
+from easel.web.json_body import JsonBodyError, parse_json_object
 
 PREFIX = "/REST.svc/JSON"
 EXTRA_URLS = ("imageURL2", "imageURL3", "imageURL4", "imageURL5", "colorReferenceFileURL")
 SORTS = {"id": lambda i: i.id, "date": lambda i: i.created, "status": lambda i: (i.status, i.id)}
+_UNSAFE_NAME = frozenset('/\\') | frozenset(chr(c) for c in range(32))
 
 Params = dict[str, Any]
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-class PixelzError(Exception):
-    def __init__(self, code: str, message: str, status: int = 200) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 def answer(body: dict[str, Any] | None = None, *, message: str = "") -> JSONResponse:
     return JSONResponse({"ErrorCode": "NoError", "Message": message, **(body or {})})
 
 
-async def error_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, PixelzError)
-    return JSONResponse({"ErrorCode": exc.code, "Message": exc.message}, exc.status)
-
-
-def fault_response(status: int, reason: str) -> Response:
-    """Injected faults, in the same shape."""
-    return JSONResponse({"ErrorCode": "ServerError" if status >= 500 else "TooManyRequests", "Message": reason}, status)
-
-
 # -- reading fields ---------------------------------------------------------------------------------
 
 
-async def _fields(request: Request) -> Params:
+async def _fields(request: Request, max_depth: int) -> Params:
     if request.method == "GET":
         return {k.lower(): v for k, v in request.query_params.items()}
-    raw = await request.body()
     try:
-        body = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise PixelzError("InvalidRequest", "The request body must be a JSON object.", 400)
+        body = parse_json_object(await request.body(), max_depth, empty={})
+    except JsonBodyError as err:
+        raise PixelzError("InvalidRequest", f"The request body must be a JSON object: {err}.", 400) from None
     return {str(k).lower(): v for k, v in body.items()}
 
 
@@ -112,6 +96,44 @@ def _date(fields: Params, name: str, *, end: bool) -> datetime | None:
     raise PixelzError("InvalidParameter", f"{name} must be a date as yyyy-MM-dd or yyyy-MM-dd HH:mm:ss.")
 
 
+def _list(fields: Params, name: str, limit: int) -> list[Any]:
+    value = fields.get(name.lower())
+    if value is None or value == []:
+        raise PixelzError("MissingParameter", f"{name} is required: a list of at least one entry.")
+    if not isinstance(value, list):
+        raise PixelzError("InvalidParameter", f"{name} must be a list.")
+    if len(value) > limit:
+        raise PixelzError("InvalidParameter", f"{name} may hold at most {limit} entries.")
+    return value
+
+
+def _file_names(fields: Params, limit: int) -> list[str]:
+    names = _list(fields, "imageNames", limit)
+    for name in names:
+        if not isinstance(name, str) or not name.strip() or len(name) > 255 or _UNSAFE_NAME & set(name):
+            raise PixelzError("InvalidParameter", f"imageNames holds {name!r}: each must be a file name "
+                                                  "(1 to 255 characters, no slashes or control characters).")
+    return [name.strip() for name in names]
+
+
+def _urls(fields: Params, name: str, limit: int) -> list[str]:
+    urls = _list(fields, name, limit)
+    for position, value in enumerate(urls):
+        parts = urlsplit(value.strip()) if isinstance(value, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise PixelzError("InvalidParameter", f"{name}[{position}] must be an absolute http or https URL.")
+    return [u.strip() for u in urls]
+
+
+def _ids(fields: Params, name: str) -> tuple[int, ...]:
+    value = fields.get(name.lower())
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise PixelzError("InvalidParameter", f"{name} must be a list of whole numbers.")
+    return tuple(value)
+
+
 def _flag(fields: Params, name: str) -> bool:
     text = (_text(fields, name) or "false").lower()
     if text not in ("true", "false"):
@@ -133,7 +155,7 @@ class PixelzApi:
         self.sandbox = sandbox
 
     async def _begin(self, request: Request) -> tuple[Account, Params]:
-        fields = await _fields(request)
+        fields = await _fields(request, self.sandbox.settings.max_json_depth)
         email = _text(fields, "contactEmail", required=True) or ""
         key = _text(fields, "contactAPIkey", required=True) or ""
         account = self.sandbox.account(email, key)
@@ -179,11 +201,20 @@ class PixelzApi:
     async def white_glove(self, request: Request) -> Response:
         return await self._add(request, white_glove=True)
 
-    async def _add(self, request: Request, *, white_glove: bool) -> Response:
+    async def stack_image(self, request: Request) -> Response:
+        """One part of a stack: parts with the same productId posted within 5 minutes become one result."""
+        return await self._add(request, white_glove=False, kind="stack")
+
+    async def _add(self, request: Request, *, white_glove: bool, kind: str = "image") -> Response:
         account, fields = await self._begin(request)
         image_url = _url(fields, "imageURL", required=True) or ""
         for name in EXTRA_URLS:
             _url(fields, name)
+        colorways = _ids(fields, "colorwayIds")
+        unknown = [c for c in colorways if (found := self.sandbox.colorways.get(c)) is None
+                   or found.owner != account.api_key]  # fmt: skip
+        if unknown:
+            raise PixelzError("InvalidParameter", f"colorwayIds {unknown} are not in this account's color library.")
         template = self._template(fields, white_glove=white_glove)
         partner_key = _text(fields, "developerAPIkey")
         partner = self.sandbox.partner(partner_key) if partner_key else None
@@ -197,6 +228,7 @@ class PixelzApi:
             account, template, image_url=image_url, callback_url=_url(fields, "imageCallbackURL"),
             customer_image_id=_text(fields, "customerImageId"), product_id=_text(fields, "productId"),
             partner=partner, deadline=deadline, public_root=_public_root(request, self.sandbox.settings.public_url),
+            kind="white_glove" if white_glove else kind, colorways=colorways,
         )  # fmt: skip
         cid = image.customer_image_id  # the document's example answers it as a number
         shown: int | str | None = int(cid) if cid and cid.isdigit() else cid
@@ -255,6 +287,40 @@ class PixelzApi:
                          "ContactPerson": account.person, "NumberOfTrialImages": 0}}
         )  # fmt: skip
 
+    async def presign(self, request: Request) -> Response:
+        """RequestPresignUrls: a bare JSON list of `{UploadUrl, DownloadUrl}`, one per name, in order."""
+        account, fields = await self._begin(request)
+        if not account.presign_enabled:
+            raise PixelzError("PresignNotEnabled", "This account is not enabled for direct file uploads.")
+        names = _file_names(fields, self.sandbox.settings.max_presign_names)
+        root = _public_root(request, self.sandbox.settings.public_url)
+        return JSONResponse(self.sandbox.uploads.presign(account, names, root))
+
+    async def add_color_library(self, request: Request) -> Response:
+        """AddColorLibrary: register swatch images; their `ColorwayIds` may go with POST Image."""
+        account, fields = await self._begin(request)
+        urls = _urls(fields, "imagesUrl", self.sandbox.settings.max_presign_names)
+        ids = [self.sandbox.add_colorway(account, url).id for url in urls]
+        return answer({"ColorwayIds": ids})
+
+    async def product_ids(self, request: Request) -> Response:
+        account, fields = await self._begin(request)
+        page = _number(fields, "page", 1, 1) or 1
+        per_page = _number(fields, "productIdsPerPage", 10, 1, 100) or 10
+        rows = reports.product_ids(self.sandbox.mine(account))
+        return answer({"ProductIds": rows[(page - 1) * per_page : page * per_page]})
+
+    async def invoices(self, request: Request) -> Response:
+        account, fields = await self._begin(request)
+        page = _number(fields, "page", 1, 1) or 1
+        start, end = _date(fields, "fromDate", end=False), _date(fields, "toDate", end=True)
+        return_url = _url(fields, "returnUrl")
+        rows = [row for row in reports.invoices(self.sandbox.mine(account), account.contact_id, return_url)
+                if (start is None or row["CreatedDate"] >= start.date().isoformat())
+                and (end is None or row["CreatedDate"] <= end.date().isoformat())]  # fmt: skip
+        per_page = reports.INVOICES_PER_PAGE
+        return answer({"Invoices": rows[(page - 1) * per_page : page * per_page]})
+
     def routes(self) -> list[Route]:
         table: list[tuple[str, Handler, str]] = [
             ("/Templates", self.templates, "GET"),
@@ -267,6 +333,11 @@ class PixelzApi:
             ("/Images", self.images, "GET"),
             ("/Images/Count", self.count, "GET"),
             ("/Contact", self.contact, "GET"),
+            ("/StackImage", self.stack_image, "POST"),
+            ("/RequestPresignUrls", self.presign, "POST"),
+            ("/AddColorLibrary", self.add_color_library, "POST"),
+            ("/ProductIds", self.product_ids, "GET"),
+            ("/Invoices", self.invoices, "GET"),
         ]
         # The document writes every path with a trailing slash; clients often leave it off. Both work
         # (a redirect would lose a POST body).

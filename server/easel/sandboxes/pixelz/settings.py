@@ -22,6 +22,9 @@ class Account(BaseModel):
     contact_id: int
     company: str = "Easel sandbox"
     person: str = "Sandbox"
+    presign_enabled: bool = Field(
+        default=True, description="Whether RequestPresignUrls works (real Pixelz enables it per account)."
+    )
 
 
 class TemplateSpec(BaseModel):
@@ -94,6 +97,18 @@ class PixelzSandboxSettings(BaseModel):
     public_url: str | None = Field(
         default=None, description="Base URL clients reach the sandbox at; default: taken from each request."
     )
+    stack_window: float = Field(
+        default=300.0, ge=0, description="StackImage parts with one productId posted this close together form one stack."
+    )
+    presign_expiry: float = Field(
+        default=7 * 86400.0, gt=0, description="Sandbox seconds an UploadUrl of RequestPresignUrls stays valid."
+    )
+    max_presign_names: int = Field(default=100, ge=1, description="Most imageNames (and imagesUrl) in one request.")
+    upload_store_bytes: int = Field(
+        default=256_000_000, ge=0, description="Uploaded bytes kept in memory; the oldest uploads go first."
+    )
+    max_uploads: int = Field(default=10_000, ge=1, description="Presigned objects kept; the oldest go first.")
+    max_json_depth: int = Field(default=64, ge=1, description="Deepest nesting accepted in a JSON body.")
     clock_speed: float = Field(default=1.0, ge=0, description="Sandbox seconds per real second at start.")
     faults: FaultSettings = Field(default_factory=FaultSettings, description="Faults injected from start-up.")
     control_token: str = Field(default="", description="Bearer token of /_control; empty refuses every request.")

@@ -5,7 +5,13 @@ An image POSTed at time t is planned at once: New (10) → Ready for production 
 Assurance (66) → Production finished (70) at `finish_delay`, when its webhook is queued. An imageURL
 that cannot be "downloaded" ends at 12, one carrying `reject_marker` at 90. Deleting (allowed before
 production) sets 0; rejecting a finished image (the deprecated PUT Image/Reject) returns it to 40 and
-plans production again. Image files are never fetched: the URL alone decides.
+plans production again. Outside files are never fetched (the URL alone decides); an imageURL that is
+one of the sandbox's own presigned DownloadUrls is checked when the download is due (30): nothing
+uploaded by then means 12.
+
+StackImage parts with the same productId, posted within `stack_window` of the stack's first part, are
+one stack: each new part re-plans every part from its own posting, so they finish together, and they
+deliver one picture. Delivered files are linked with a signature (see `signing.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from easel.sandboxes.clock import SandboxClock, ticking
 from easel.sandboxes.faults import FaultInjector
 from easel.sandboxes.pixelz.files import file_name
 from easel.sandboxes.pixelz.settings import Account, PixelzSandboxSettings, TemplateSpec
+from easel.sandboxes.pixelz.signing import SIGNATURE, UrlSigner
+from easel.sandboxes.pixelz.uploads import UploadStore
 from easel.sandboxes.pixelz.webhooks import WebhookSender, build_webhook, guard
 
 # The document's table; 70 is named as its JSON examples name it ("Production Finished").
@@ -43,6 +51,7 @@ STATUS_NAMES: dict[int, str] = {
 FINISHED = frozenset({70, 72, 74, 76, 78, 80, 100})
 DELETABLE = frozenset({10, 12, 30, 40})
 NOT_DOWNLOADED = frozenset({0, 10, 12})
+PRODUCTION_ORDER = (10, 30, 60, 62, 64, 66, 70)
 
 
 @dataclass
@@ -62,6 +71,10 @@ class SandboxImage:
     status: int = 10
     plan: list[tuple[datetime, int]] = field(default_factory=list)
     webhooks: int = 0
+    kind: str = "image"
+    stack: int | None = None
+    colorways: tuple[int, ...] = ()
+    finished_at: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -69,6 +82,15 @@ class SandboxImage:
 
     def file_path(self, kind: str) -> str:
         return f"/{self.account.contact_id}/{self.id}/{kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Colorway:
+    """A colour swatch registered with AddColorLibrary; POST Image may name it in `colorwayIds`."""
+
+    id: int
+    owner: str
+    image_url: str
 
 
 class PixelzSandbox:
@@ -83,7 +105,11 @@ class PixelzSandbox:
         self.faults = faults
         self.images: dict[str, SandboxImage] = {}
         self.webhooks = WebhookSender(settings, faults, self._delivered, outbound)
+        self.signer = UrlSigner()
+        self.uploads = UploadStore(settings, clock, self.signer)
+        self.colorways: dict[int, Colorway] = {}
         self._ids = itertools.count(settings.first_image_id)
+        self._colorway_ids = itertools.count(7001)
         self._tick_lock = anyio.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -137,16 +163,37 @@ class PixelzSandbox:
 
     def add(self, account: Account, template: TemplateSpec, *, image_url: str, callback_url: str | None,
             customer_image_id: str | None, product_id: str | None, partner: Account | None,
-            deadline: datetime | None, public_root: str) -> SandboxImage:  # fmt: skip
+            deadline: datetime | None, public_root: str, kind: str = "image",
+            colorways: tuple[int, ...] = ()) -> SandboxImage:  # fmt: skip
         now = self.clock.now()
         self.progress(now)
         image = SandboxImage(
             next(self._ids), str(uuid.uuid4()), account, template, image_url, callback_url, customer_image_id,
-            product_id, partner, deadline, now, public_root,
+            product_id, partner, deadline, now, public_root, kind=kind, colorways=colorways,
         )  # fmt: skip
         image.plan = self._plan(image, now, returned=False)
         self.images[image.ticket] = image
+        if kind == "stack":
+            self._join_stack(image, now)
         return image
+
+    def _join_stack(self, image: SandboxImage, now: datetime) -> None:
+        """Join the open stack of this productId (or start one) and re-plan its parts to finish together."""
+        window = timedelta(seconds=self.settings.stack_window)
+        first = min((i for i in self.mine(image.account) if i.kind == "stack" and i is not image
+                     and image.product_id and i.product_id == image.product_id and i.stack == i.id
+                     and now - i.created <= window), key=lambda i: i.id, default=None)  # fmt: skip
+        image.stack = first.id if first is not None else image.id
+        for part in self.images.values():
+            if part is not image and part.stack == image.stack and part.status in PRODUCTION_ORDER[:-1]:
+                done = PRODUCTION_ORDER.index(part.status)
+                part.plan = [(w, st) for w, st in self._plan(part, now, returned=False)
+                             if st not in PRODUCTION_ORDER or PRODUCTION_ORDER.index(st) > done]  # fmt: skip
+
+    def add_colorway(self, account: Account, image_url: str) -> Colorway:
+        colorway = Colorway(next(self._colorway_ids), account.api_key, image_url)
+        self.colorways[colorway.id] = colorway
+        return colorway
 
     def _plan(self, image: SandboxImage, start: datetime, *, returned: bool) -> list[tuple[datetime, int]]:
         s = self.settings
@@ -156,7 +203,7 @@ class PixelzSandbox:
 
         steps: list[tuple[datetime, int]] = []
         if not returned:
-            if self._undownloadable(image.image_url):
+            if not self.uploads.looks_presigned(image.image_url) and self._undownloadable(image.image_url):
                 return [(at(s.download_delay), 12)]
             steps.append((at(s.download_delay), 30))
         if s.reject_marker in image.image_url:
@@ -176,13 +223,29 @@ class PixelzSandbox:
         due = sorted(((when, image.id, image, status) for image in self.images.values()
                       for when, status in image.plan if when <= now), key=lambda d: (d[0], d[1]))  # fmt: skip
         for when, _, image, status in due:
+            if (when, status) not in image.plan:
+                continue  # an earlier step changed the plan (a presigned download that found nothing)
             image.plan = [(w, st) for w, st in image.plan if w > when]
             self.set_status(image, status, when)
 
     def set_status(self, image: SandboxImage, status: int, when: datetime) -> None:
+        if status == 30 and self.uploads.looks_presigned(image.image_url):
+            upload = self.uploads.source(image.image_url)
+            if upload is None or upload.content is None:
+                status, image.plan = 12, []  # the presigned download found nothing
         image.status = status
         if status == 70:
+            image.finished_at = image.finished_at or when
             self._finished(image, when)
+
+    def file_link(self, image: SandboxImage, kind: str) -> str:
+        """The path of a delivered file with its signature: what GET Status and the webhook hand out."""
+        path = image.file_path(kind)
+        return f"{path}?{SIGNATURE}={self.signer.sign('GET', path)}"
+
+    def file_seed(self, image: SandboxImage) -> str:
+        """What the delivered picture is drawn from: the stack (one result for all its parts) or the ticket."""
+        return f"stack-{image.stack}" if image.stack is not None else image.ticket
 
     def _finished(self, image: SandboxImage, when: datetime) -> None:
         url = image.callback_url or image.template.callback_url
@@ -190,7 +253,7 @@ class PixelzSandbox:
             return  # no webhook: the image waits at 70, ready for download
         payload: dict[str, Any] = {
             "imageTicket": image.ticket,
-            "processedImageURL": image.public_root + image.file_path("final"),
+            "processedImageURL": image.public_root + self.file_link(image, "final"),
             "templateId": image.template.id,
         }
         if image.customer_image_id is not None:
@@ -236,7 +299,7 @@ class PixelzSandbox:
         as the document's two examples do."""
 
         def path(kind: str) -> str:
-            value = image.file_path(kind)
+            value = self.file_link(image, kind)
             return value if leading_slash else value.lstrip("/")
 
         return {

@@ -17,9 +17,11 @@ from easel.sandboxes.pwinty.parsing import image_fields, int_param, lower_keys, 
 from easel.sandboxes.pwinty.settings import PwintySandboxSettings
 from easel.sandboxes.pwinty.state import PwintySandbox
 from easel.sandboxes.pwinty.submission import submission
-from easel.sandboxes.pwinty.views import image_json, order_json
+from easel.sandboxes.pwinty.views import image_json, order_json, order_list_json
 
 SETTABLE_STATUSES = ("Cancelled", "AwaitingPayment", "Submitted")
+LIVE_PAGE = 100
+"""Orders per list page: the document's default, and what the live API answered whatever `count` asked."""
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -81,17 +83,21 @@ class PwintyApi:
         return envelope(order_json(self.settings, self._order(request, merchant), now))
 
     async def list_orders(self, request: Request) -> Response:
+        """Newest first from `offset`. Strict (as the live API was recorded): pages of 100 whatever `count`
+        asks, and no filter by `merchantOrderId` (the document has none). Otherwise `count` (at most 250)
+        and the `merchantOrderId` filter are honoured, as a convenience a client must not rely on."""
         merchant, now = self._begin(request)
-        count = min(int_param(request, "count", 100), 250)
         offset = int_param(request, "offset", 0)
-        wanted = request.query_params.get("merchantOrderId")
-        mine = [
-            o
-            for o in sorted(self.sandbox.orders.values(), key=lambda o: o.id, reverse=True)
-            if o.merchant == merchant and (wanted is None or o.fields["merchantOrderId"] == wanted)
-        ]
-        content = [order_json(self.settings, o, now, listing=True) for o in mine[offset : offset + count]]
-        return envelope({"content": content, "count": len(mine)})
+        mine = sorted((o for o in self.sandbox.orders.values() if o.merchant == merchant),
+                      key=lambda o: o.id, reverse=True)
+        if self.settings.strict:
+            count = LIVE_PAGE
+            listed = mine
+        else:
+            count = min(int_param(request, "count", LIVE_PAGE), 250)
+            wanted = request.query_params.get("merchantOrderId")
+            listed = [o for o in mine if wanted is None or o.fields["merchantOrderId"] == wanted]
+        return envelope(order_list_json(self.settings, listed, listed[offset : offset + count], now))
 
     async def update_order(self, request: Request) -> Response:
         merchant, now = self._begin(request)
@@ -120,7 +126,7 @@ class PwintyApi:
         if not isinstance(body, list) or not body:
             raise PwintyApiError(400, "The request body must be a non-empty array of images")
         images = self._add_images(order, body, now)
-        return envelope({"items": [image_json(self.settings, order, i, now) for i in images], "errorMessage": None})
+        return envelope({"items": [image_json(self.settings, order, i, now) for i in images]})
 
     def _add_images(self, order: Order, bodies: list[Any], now: datetime) -> list[Image]:
         """Validate every image first, so a batch is all or nothing."""

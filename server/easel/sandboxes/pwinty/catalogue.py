@@ -1,16 +1,22 @@
 """The reference data the sandbox answers from: products, countries, shipping methods, carriers, prices.
 
-Catalogue (prices in GBP pence, converted per destination currency):
-`GLOBAL-FAP-*` fine-art paper prints, no attributes; `GLOBAL-CFPM-*` classic frames with mount,
-`frameColour` required (black, white, natural, brown, gold, silver); `GLOBAL-CAN-*` canvas, `wrap`
-required (Black, White, ImageWrap, MirrorWrap) and `edge` optional (19mm, 38mm). A missing or wrong
-attribute gives the image warning `AttributeNotValid`.
+The products are a realistic slice of Pwinty's real catalogue (`catalogue.json`, data not code): photo
+prints (`GLOBAL-PHO-4X6`, `GLOBAL-PHO-4X6-PRO`, optional `finish`), fine art prints (`GLOBAL-FAP-*`,
+`GLOBAL-HPR-*`, `GLOBAL-HGE-*`, no attributes), canvases (`GLOBAL-CAN-*` with `wrap` required and `edge`
+optional, `GLOBAL-SLIMCAN-*`) and framed prints (`GLOBAL-CFP-*`, `GLOBAL-CFPM-*` with an optional
+`mountColour`, `GLOBAL-BOX-*`, `GLOBAL-FRA-CAN-*`, `frameColour` required), each in the sizes the real
+line comes in, priced in GBP pence and converted per destination currency. SKUs match case-insensitively
+and answer in the catalogue's spelling; an unknown one is refused. A missing or wrong attribute gives the
+image warning `AttributeNotValid`.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
 
 from easel.sandboxes.pwinty.envelope import PwintyApiError
 
@@ -25,27 +31,28 @@ class Product:
     price_gbp: int
     required: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     optional: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    name: str = ""
 
 
-_FRAME = {"frameColour": ("black", "white", "natural", "brown", "gold", "silver")}
-_WRAP = {"wrap": ("Black", "White", "ImageWrap", "MirrorWrap")}
-_EDGE = {"edge": ("19mm", "38mm")}
+def load_catalogue(data: Mapping[str, Any] | None = None) -> dict[str, Product]:
+    """Every product of `catalogue.json` (or `data` in its shape), keyed by its upper-case sku."""
+    if data is None:
+        data = json.loads(resources.files(__package__).joinpath("catalogue.json").read_text("utf-8"))
+    values: Mapping[str, list[str]] = data["values"]
 
-CATALOGUE: dict[str, Product] = {
-    p.sku: p
-    for p in (
-        Product("GLOBAL-FAP-8x10", "FAP", 900),
-        Product("GLOBAL-FAP-12x16", "FAP", 1500),
-        Product("GLOBAL-FAP-16x24", "FAP", 2400),
-        Product("GLOBAL-FAP-20x30", "FAP", 3300),
-        Product("GLOBAL-CFPM-8x10", "CFPM", 3200, _FRAME),
-        Product("GLOBAL-CFPM-12x16", "CFPM", 4600, _FRAME),
-        Product("GLOBAL-CFPM-16x20", "CFPM", 5900, _FRAME),
-        Product("GLOBAL-CAN-10x12", "CAN", 2900, _WRAP, _EDGE),
-        Product("GLOBAL-CAN-16x20", "CAN", 4400, _WRAP, _EDGE),
-        Product("GLOBAL-CAN-20x30", "CAN", 6200, _WRAP, _EDGE),
-    )
-}
+    def attributes(names: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+        return {name: tuple(values[listed]) for name, listed in names.items()}
+
+    products: dict[str, Product] = {}
+    for line in data["lines"]:
+        for size, price in line["prices"].items():
+            sku = line["sku"].format(size=size)
+            products[sku.upper()] = Product(sku, line["family"], int(price), attributes(line.get("required", {})),
+                                            attributes(line.get("optional", {})), line["name"])
+    return products
+
+
+CATALOGUE: dict[str, Product] = load_catalogue()
 
 # iso code -> (name as the API spells it, currency, GBP -> currency rate)
 COUNTRIES: dict[str, tuple[str, str, float]] = {
@@ -97,10 +104,11 @@ def local_price(pence_gbp: int, country: str) -> int:
 
 
 def find_product(sku: str) -> Product:
-    for product in CATALOGUE.values():
-        if product.sku.lower() == sku.lower():
-            return product
-    raise PwintyApiError(400, f"Product with sku {sku} not found")
+    """The product, however the sku is cased; an unknown sku is a 400, as the live API answers it."""
+    product = CATALOGUE.get(sku.upper())
+    if product is None:
+        raise PwintyApiError(400, f"Product with sku {sku} not found")
+    return product
 
 
 def attributes_valid(product: Product, attributes: dict[str, str]) -> bool:

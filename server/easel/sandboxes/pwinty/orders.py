@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from easel.sandboxes.pwinty.catalogue import CATALOGUE
+from easel.sandboxes.pwinty.catalogue import find_product
 
 
 @dataclass
@@ -66,5 +66,5 @@ def families(images: list[Image]) -> dict[str, list[int]]:
     """Image ids per product family: each family ships as one shipment."""
     grouped: dict[str, list[int]] = {}
     for image in images:
-        grouped.setdefault(CATALOGUE[image.sku].family, []).append(image.id)
+        grouped.setdefault(find_product(image.sku).family, []).append(image.id)
     return grouped

@@ -19,7 +19,7 @@ SIZINGS = ("Crop", "ShrinkToFit", "ShrinkToExactFit")
 PAYMENTS = ("InvoiceMe", "InvoiceRecipient")
 STRING_FIELDS = (
     "merchantOrderId", "recipientName", "address1", "address2", "addressTownOrCity", "stateOrCounty",
-    "postalOrZipCode", "mobileTelephone", "telephone", "email", "invoiceCurrency",
+    "postalOrZipCode", "mobileTelephone", "telephone", "email", "invoiceCurrency", "tag",
 )  # fmt: skip
 
 
@@ -105,6 +105,10 @@ def order_fields(body: Any) -> dict[str, Any]:
     fields["payment"] = _choice(b, "payment", PAYMENTS, default="InvoiceMe")
     fields["invoiceAmountNet"] = _integer(b, "invoiceAmountNet")
     fields["invoiceTax"] = _integer(b, "invoiceTax")
+    slip = _string(b, "packingSlipUrl") or None
+    if slip is not None and not absolute_url(slip):
+        raise PwintyApiError(400, f"Url {slip} is not a valid http or https absolute url")
+    fields["packingSlipUrl"] = slip
     return fields
 
 
@@ -126,7 +130,7 @@ def image_fields(body: Any, order: Order) -> dict[str, Any]:
         "sku": product.sku,
         "url": url,
         "copies": _integer(b, "copies", required=True),
-        "sizing": _choice(b, "sizing", SIZINGS),
+        "sizing": _choice(b, "sizing", SIZINGS, default="Crop"),  # optional: the live API defaults it
         "price_to_user": price_to_user,
         "md5_hash": _string(b, "md5Hash"),
         "attributes": {str(k): str(v) for k, v in attributes.items()} if attributes else None,

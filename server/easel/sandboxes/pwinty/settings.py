@@ -42,6 +42,11 @@ class PwintySandboxSettings(BaseModel):
     unreachable_hosts: list[str] = Field(
         default_factory=lambda: [".invalid"], description="Host suffixes the 'download' always fails for."
     )
+    strict: bool = Field(
+        default=False,
+        description="Answer order lists as the live API was recorded: newest first in pages of 100 whatever "
+        "`count` asks, with no `merchantOrderId` filter (off: `count` and that filter are honoured).",
+    )
     first_order_id: int = Field(default=1065, description="Id of the first order created.")
     first_image_id: int = Field(default=520151, description="Id of the first image added.")
     first_shipment_id: int = Field(default=506332, description="Id of the first shipment allocated.")

@@ -1,6 +1,7 @@
 """The sandbox's orders and how they move on the sandbox clock: created, filled with images, submitted
-(or awaiting payment, or cancelled until the lab takes them), one shipment per product family allocated
-then shipped with carrier and tracking, the order becoming Complete, one callback per change."""
+(or awaiting payment, or cancelled until the lab takes them), one shipment per product family (its carrier
+named at submission, its id at allocation) then shipped with tracking, the order becoming Complete, one
+callback per change."""
 
 from __future__ import annotations
 
@@ -110,7 +111,6 @@ class PwintySandbox:
             for _, _, sh, action in group:
                 if action == "allocate" or sh.id is None:
                     sh.id = str(next(self._shipment_ids))
-                    sh.carrier = carrier(order.country, order.method)
                 if action == "ship":
                     sh.shipped_on = when
                     if sh.carrier in TRACKING_URLS:
@@ -174,6 +174,7 @@ class PwintySandbox:
                 ids,
                 allocate_at=now + timedelta(seconds=s.allocate_delay),
                 ship_at=now + timedelta(seconds=max(s.ship_delay, s.allocate_delay) + n * s.ship_stagger),
+                carrier=carrier(order.country, order.method),  # named from submission on, as the live API does
             )
             for n, (family, ids) in enumerate(families(order.images).items())
         ]

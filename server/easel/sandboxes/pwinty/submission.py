@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from easel.sandboxes.pwinty.catalogue import CATALOGUE, attributes_valid
+from easel.sandboxes.pwinty.catalogue import attributes_valid, find_product
 from easel.sandboxes.pwinty.orders import Image, Order
 from easel.sandboxes.pwinty.settings import PwintySandboxSettings
 
@@ -41,7 +41,7 @@ def image_check(settings: PwintySandboxSettings, image: Image, now: datetime) ->
         status = "Ok"
     if image.copies == 0:
         errors.append("ZeroCopies")
-    if not attributes_valid(CATALOGUE[image.sku], image.attributes or {}):
+    if not attributes_valid(find_product(image.sku), image.attributes or {}):
         warnings.append("AttributeNotValid")
     return status, errors, warnings
 

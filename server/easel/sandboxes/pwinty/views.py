@@ -1,12 +1,18 @@
-"""The JSON the sandbox writes about an order: the order, its images and shipments, and the callback
-payload, with the live API's field names, `null`s, prices per destination and timestamp style."""
+"""The JSON the sandbox writes about an order: the order, its images and shipments, the order list and
+the callback payload, with the live API's field names, `null`s, prices per destination and timestamp
+style, as recorded from the live sandbox: every order carries `tag` and `packingSlipUrl`; an image's
+`attributes` is `{}` in order views (only the answer to adding it echoes them); an image's `md5Hash` is
+filled once it is downloaded; a listed order not yet submitted has `shippingInfo` `{"price": 0,
+"shipments": []}`; a list has `count`, `content` and a `summary` of `{label, value}`."""
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from easel.sandboxes.pwinty.catalogue import CATALOGUE, SHIPPING, TRACKING_URLS, local_price
+from easel.sandboxes.pwinty.catalogue import SHIPPING, TRACKING_URLS, find_product, local_price
 from easel.sandboxes.pwinty.orders import Image, Order, Shipment, families
 from easel.sandboxes.pwinty.settings import PwintySandboxSettings
 from easel.sandboxes.pwinty.submission import image_check
@@ -35,10 +41,12 @@ def order_json(
     settings: PwintySandboxSettings, order: Order, now: datetime, *, listing: bool = False
 ) -> dict[str, Any]:
     f = order.fields
-    shipments = shipments_json(settings, order, now)
-    ship_price = local_price(SHIPPING[order.method][0], order.country) * len(shipments)
-    items_price = sum(local_price(CATALOGUE[i.sku].price_gbp, order.country) * i.copies for i in order.images)
-    hide_shipping = listing and order.status == "NotYetSubmitted"
+    if listing and order.status == "NotYetSubmitted":
+        shipping_info: dict[str, Any] = {"price": 0, "shipments": []}
+    else:
+        shipments = shipments_json(settings, order, now)
+        shipping_info = {"price": _shipping_price(order, len(shipments)), "shipments": shipments}
+    items_price = sum(local_price(find_product(i.sku).price_gbp, order.country) * i.copies for i in order.images)
     return {
         "id": order.id,
         "address1": f["address1"],
@@ -51,9 +59,9 @@ def order_json(
         "status": order.status,
         "payment": f["payment"],
         "paymentUrl": order.payment_url,
-        "price": items_price + ship_price,
-        "shippingInfo": None if hide_shipping else {"price": ship_price, "shipments": shipments},
-        "images": [image_json(settings, order, i, now) for i in order.images],
+        "price": items_price + _shipping_price(order, len(families(order.images))),
+        "shippingInfo": shipping_info,
+        "images": [image_json(settings, order, i, now, in_order=True) for i in order.images],
         "merchantOrderId": f["merchantOrderId"],
         "preferredShippingMethod": f["preferredShippingMethod"],
         "mobileTelephone": f["mobileTelephone"],
@@ -67,6 +75,28 @@ def order_json(
         "invoiceAmountNet": f["invoiceAmountNet"] or 0,
         "invoiceTax": f["invoiceTax"] or 0,
         "invoiceCurrency": f["invoiceCurrency"],
+        "tag": f["tag"],
+        "packingSlipUrl": f["packingSlipUrl"],
+    }
+
+
+def _shipping_price(order: Order, shipments: int) -> int:
+    return local_price(SHIPPING[order.method][0], order.country) * shipments
+
+
+SUMMARY_STATUSES = ("NotYetSubmitted", "AwaitingPayment", "Submitted", "Complete", "Cancelled")
+
+
+def order_list_json(
+    settings: PwintySandboxSettings, orders: list[Order], page: list[Order], now: datetime
+) -> dict[str, Any]:
+    """A list answer: `count` of all `orders`, the `page` as `content`, and a `summary` of `{label, value}`
+    (the sandbox's summary counts the orders per status; the live API's labels are not documented)."""
+    by_status = Counter(o.status for o in orders)
+    return {
+        "count": len(orders),
+        "content": [order_json(settings, o, now, listing=True) for o in page],
+        "summary": [{"label": status, "value": by_status[status]} for status in SUMMARY_STATUSES],
     }
 
 
@@ -93,9 +123,13 @@ def shipments_json(settings: PwintySandboxSettings, order: Order, now: datetime)
     ]
 
 
-def image_json(settings: PwintySandboxSettings, order: Order, image: Image, now: datetime) -> dict[str, Any]:
+def image_json(
+    settings: PwintySandboxSettings, order: Order, image: Image, now: datetime, *, in_order: bool = False
+) -> dict[str, Any]:
+    """An image as the answer to adding it (attributes echoed) or `in_order` views (attributes `{}`)."""
     status, _, _ = image_check(settings, image, now)
     ready = status == "Ok"
+    downloaded = status in ("Ok", "Invalid")
     return {
         "id": image.id,
         "sku": image.sku,
@@ -104,13 +138,18 @@ def image_json(settings: PwintySandboxSettings, order: Order, image: Image, now:
         "copies": image.copies,
         "sizing": image.sizing,
         "priceToUser": image.price_to_user,
-        "price": local_price(CATALOGUE[image.sku].price_gbp, order.country),
-        "md5Hash": image.md5_hash,
+        "price": local_price(find_product(image.sku).price_gbp, order.country),
+        "md5Hash": _md5(image) if downloaded else image.md5_hash,
         "previewUrl": f"https://sandbox-images.pwinty.com/{image.id}/preview.jpg" if ready else None,
         "thumbnailUrl": f"https://sandbox-images.pwinty.com/{image.id}/thumb.jpg" if ready else None,
-        "attributes": image.attributes,
+        "attributes": {} if in_order else dict(image.attributes or {}),
         "errorMessage": None,
     }
+
+
+def _md5(image: Image) -> str:
+    """The hash of the 'downloaded' file: the one given, else one derived from the URL (nothing is fetched)."""
+    return image.md5_hash or hashlib.md5((image.url or "").encode(), usedforsecurity=False).hexdigest()
 
 
 def callback_payload(order: Order, when: datetime) -> dict[str, Any]:
