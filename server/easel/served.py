@@ -40,7 +40,7 @@ def served_url(host: str, port: int) -> str:
 
 def record(settings: Settings, served: Served) -> None:
     """Write what is served, atomically (another process may be reading it)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # holds keys, tokens and addresses
     path = settings.data_dir / FILE_NAME
     partial = path.with_name(f".{FILE_NAME}.{os.getpid()}")
     partial.write_text(json.dumps({"public_url": served.public_url, "mode": served.mode}) + "\n", "utf-8")

@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ..redact import redact_text
 from ..storage.tables import rate_counters
 
 log = logging.getLogger("easel.api")
@@ -124,7 +125,7 @@ class RedisRateLimiter:
                 pipe.expire(name, start + self.window - now + 60)  # relative: Redis's clock may differ
                 count, _ = await pipe.execute()
         except (redis.exceptions.RedisError, OSError) as err:
-            log.warning("rate limit not counted (Redis: %s); request let through", err)
+            log.warning("rate limit not counted (Redis: %s); request let through", redact_text(str(err)))
             return RateState(limit, limit, start + self.window - now)
         return RateState(limit, limit - int(count), start + self.window - now)
 

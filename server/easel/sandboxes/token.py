@@ -26,7 +26,7 @@ def control_token(settings: Settings, *, create: bool = False) -> str:
         if not create:
             return ""
     token = secrets.token_urlsafe(32)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # holds keys, tokens and addresses
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it meanwhile
