@@ -33,7 +33,7 @@ from easel.vendors import (
     VendorTimeout,
     VendorUnavailable,
 )
-from easel.vendors.pixelz import STATUS_DESCRIPTIONS, PixelzAdapter, PixelzStatus
+from easel.vendors.pixelz import STATUS_DESCRIPTIONS, ImageUpload, PixelzAdapter, PixelzStatus
 
 from .sandbox_access import CONTROL, CONTROL_TOKEN
 from .servers import run_asgi
@@ -328,3 +328,40 @@ async def test_mounted_sandbox_files_resolve_under_the_mount() -> None:
             finished = await px.get_status(status.image_ticket)
             image = await px.fetch_image(finished.final_images_url[0])
     assert image.url.startswith(base) and image.content_type == "image/png"
+
+
+# -- presigned uploads ------------------------------------------------------------------------------
+
+
+async def test_upload_file_puts_bytes_or_streams_a_file_and_returns_the_download_url(live: Live,
+                                                                                     tmp_path: Path) -> None:
+    download = await live.adapter.upload_file(ImageUpload("small.jpg", b"\xff\xd8 bytes"))
+    assert download.startswith(f"{live.url}/presigned/") and (await live.adapter.client.get(download)).content \
+        == b"\xff\xd8 bytes"
+    big = tmp_path / "master.tif"
+    big.write_bytes(bytes(range(256)) * 12_000)  # ~3 MB, streamed in chunks with its length
+    download = await live.adapter.upload_file(ImageUpload("master.tif", big))
+    assert (await live.adapter.client.get(download)).content == big.read_bytes()
+
+
+async def test_ensure_image_uploads_only_when_the_image_is_not_at_pixelz_yet(live: Live) -> None:
+    reads: list[str] = []
+
+    async def master() -> ImageUpload:
+        reads.append("read")
+        return ImageUpload("art.jpg", b"master bytes")
+
+    first = await live.adapter.ensure_image("http://10.0.0.8/vendor-files/A/t.jpg", customer_image_id="up-1",
+                                            upload=master)
+    again = await live.adapter.ensure_image("http://10.0.0.8/vendor-files/A/t.jpg", customer_image_id="up-1",
+                                            upload=master)
+    assert first.image_ticket == again.image_ticket and reads == ["read"]
+    images = (await live.control.get("/_control/images")).json()["images"]
+    sent = next(i for i in images if i["customerImageId"] == "up-1")["imageURL"]
+    assert sent.startswith(f"{live.url}/presigned/") and (await live.adapter.client.get(sent)).content == b"master bytes"
+
+
+async def test_a_wrong_base_url_is_a_configuration_error_not_a_missing_image(live: Live) -> None:
+    wrong = live.other(base_url=f"{live.url}/REST.svc/XML")
+    with pytest.raises(VendorProtocolError, match=r"EndpointNotFound.*base_url"):
+        await wrong.find_image("px-anything")

@@ -109,7 +109,7 @@ async def test_recorded_list_with_missing_and_null_shipping_info() -> None:
 async def test_recorded_list_page_with_summary_tag_and_packing_slip() -> None:
     page = await replay("order_list_page").list_orders()
     assert page.count == 524 and [o.id for o in page.content] == [1067, 1066]
-    assert [(e.label, e.value) for e in page.summary][0] == ("NotYetSubmitted", 3)
+    assert (page.summary[0].label, page.summary[0].value) == ("NotYetSubmitted", 3) and len(page.summary) == 5
     waiting, submitted = page.content
     assert waiting.shipping_info is not None and waiting.shipping_info.price == 0 and waiting.shipments == []
     assert waiting.tag is None and waiting.packing_slip_url is None and waiting.images[0].attributes == {}
@@ -526,6 +526,19 @@ async def test_an_order_created_before_a_crash_is_found_behind_many_newer_ones(l
     assert [o.id for o in listing.sandbox.orders.values() if o.fields["merchantOrderId"] == "easel-203"] == [lost]
 
 
+async def test_orders_created_during_the_walk_do_not_hide_ours(listing: Listing) -> None:
+    [wanted] = listing.add("easel-205")
+    listing.add("other", 150)
+
+    async def others_meanwhile(response: httpx.Response) -> None:
+        if response.request.url.path == "/orders" and len(listing.listed) == 1:
+            listing.add("meanwhile", 60)  # shifts the next page: it repeats 60 orders already seen
+
+    listing.adapter.client.event_hooks["response"].append(others_meanwhile)
+    found = await listing.adapter.find_order("easel-205")
+    assert found is not None and found.id == wanted
+
+
 async def test_a_list_that_does_not_page_is_refused_rather_than_guessed(listing: Listing) -> None:
     listing.add("other", 120)
 
@@ -533,7 +546,7 @@ async def test_a_list_that_does_not_page_is_refused_rather_than_guessed(listing:
         request.url = request.url.copy_remove_param("offset")
 
     listing.adapter.client.event_hooks["request"].append(same_page)
-    with pytest.raises(VendorProtocolError, match="no new orders"):
+    with pytest.raises(VendorProtocolError, match="the first page again"):
         await listing.adapter.find_order("easel-204", created_after=listing.sandbox.clock.now() - timedelta(days=9))
 
 

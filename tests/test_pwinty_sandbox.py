@@ -3,13 +3,12 @@ validation, the real catalogue, progress on the clock, callbacks, faults."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-import json
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -20,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from easel.sandboxes import FaultInjector, FaultSettings, SandboxClock
 from easel.domain.options import load_option_tables
+from easel.sandboxes import FaultInjector, FaultSettings, SandboxClock
 from easel.sandboxes.pwinty import CATALOGUE, PwintySandbox, PwintySandboxSettings, create_app
 from easel.sandboxes.pwinty.catalogue import attributes_valid, find_product
 from easel.vendors.mapping import load_product_map

@@ -456,11 +456,14 @@ class PwintyAdapter(VendorAdapter):
         offset = 0
         while True:
             page = await self.list_orders(offset=offset)
-            fresh = [o for o in page.content if o.id not in seen]
-            if not fresh:
-                if page.content:
-                    raise VendorProtocolError(self.vendor, "list_orders", f"offset {offset} answered no new orders")
+            if not page.content:
                 break
+            # Orders created meanwhile push older ones down the list: a page may repeat some (never skip).
+            # One that starts at or above the newest order of the first page was not paged at all.
+            if offset and seen and max(o.id for o in page.content) >= max(seen) and all(
+                    o.id in seen for o in page.content):
+                raise VendorProtocolError(self.vendor, "list_orders", f"offset {offset} answered the first page again")
+            fresh = [o for o in page.content if o.id not in seen]
             seen.update(o.id for o in fresh)
             matches += [o for o in fresh if o.merchant_order_id == merchant_order_id]
             offset += len(page.content)

@@ -9,8 +9,10 @@ document's error shape.
 
 Log in with the document's test credentials: username `testing`, secret
 `$2y$08$tEwCIc9DxDNKRvzHhfRRlOHxDbu.MyIk5EnzEmZVEJ/GeuHXa.tki`. The catalogue is easel's demo
-catalogue, so the demo skus exist on both sides; a sku the upstream never priced (a non-standard
-configuration made in the widget) is refused with error 201, as any Image2ART server would.
+catalogue. It knows only the skus its own API hands out (`GET /catalog` lists the standard
+configurations) and refuses any other with error 201, as any Image2ART server would; it makes every
+configuration it sells (no routing question of its own), the canvas border and security hardware
+coming as the order item's `border` and `security_hardware` fields.
 
 Not modelled: Processing (the clock skips it), cancellation by the upstream, partial shipments (one
 tracking number per order), callbacks from the upstream (the document has none: poll GET /orders/:id).

@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
@@ -38,8 +39,6 @@ from easel.outbound import Outbound
 from easel.sandboxes.clock import SandboxClock
 from easel.sandboxes.control_auth import ControlGuard
 from easel.sandboxes.faults import FaultInjector, FaultMiddleware
-from starlette.exceptions import HTTPException
-
 from easel.sandboxes.pixelz.api import PREFIX, PixelzApi
 from easel.sandboxes.pixelz.control import Control
 from easel.sandboxes.pixelz.errors import PixelzError, error_handler, fault_response, http_error_handler

@@ -8,6 +8,8 @@ the sandbox's (the document shows only "NoError"); `easel.vendors.pixelz.ERROR_S
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,7 +23,8 @@ class PixelzError(Exception):
         self.status = status
 
 
-def error_object(code: str, message: str, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_object(code: str, message: str, status: int = 200,
+                 headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"ErrorCode": code, "Message": message}, status, headers=headers)
 
 

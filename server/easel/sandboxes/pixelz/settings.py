@@ -98,7 +98,7 @@ class PixelzSandboxSettings(BaseModel):
         default=None, description="Base URL clients reach the sandbox at; default: taken from each request."
     )
     stack_window: float = Field(
-        default=300.0, ge=0, description="StackImage parts with one productId posted this close together form one stack."
+        default=300.0, ge=0, description="StackImage parts of one productId posted this close together: one stack."
     )
     presign_expiry: float = Field(
         default=7 * 86400.0, gt=0, description="Sandbox seconds an UploadUrl of RequestPresignUrls stays valid."
