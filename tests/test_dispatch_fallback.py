@@ -267,3 +267,31 @@ async def test_the_deadline_is_the_setting_unless_the_rule_names_one_and_a_lone_
                 assert "order.rerouted" not in [e["type"] for e in await _events(client, paper)]
         finally:
             await runtime.close()
+
+
+async def test_an_order_pwinty_made_while_its_answer_was_lost_is_found_and_cancelled_before_moving(
+        settings: Settings, tmp_path: Path, upstream: str) -> None:
+    clock = FakeClock()
+    # The create is processed but its answer lost (a 504 after 0.3 s); then Pwinty answers only 503.
+    with pwinty_sandbox(faults={"script": ["lost"], "hang_seconds": 0.3, "error_rate": 1.0}) as pwinty:
+        runtime = await _runtime(settings, tmp_path, pwinty, upstream, clock)
+        try:
+            async with api_client(runtime) as client:
+                order_id = await place(client, await styled_skus(runtime, "PO", "S"))
+                run = worker(runtime)
+                for _ in range(12):  # past the rule's ten minutes: withdrawing, but Pwinty cannot be asked
+                    await run.run_until_idle()
+                    clock.advance(60)
+                async with runtime.engine.connect() as conn:
+                    [part] = await part_store.parts_of(conn, order_id)
+                assert (part.step, part.vendor_ref) == ("withdrawing", None)
+                assert [o["status"] for o in sandbox_orders(pwinty)["orders"]] == ["NotYetSubmitted"]
+                httpx.post(f"{pwinty}/_control/faults", json={"error_rate": 0}, headers=CONTROL)  # noqa: ASYNC210
+                await run.run_until_idle()
+                reference = await _reference(runtime, order_id)
+                assert [o["status"] for o in sandbox_orders(pwinty)["orders"]] == ["Cancelled"]
+                assert _live_vendor_orders(pwinty, upstream, reference) == [f"image2art:{reference}-2"]
+                [rerouted] = [e for e in await _events(client, order_id) if e["type"] == "order.rerouted"]
+                assert rerouted["data"]["withdrawal"].startswith("pwinty order ")
+        finally:
+            await runtime.close()

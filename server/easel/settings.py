@@ -133,6 +133,21 @@ SETTINGS: tuple[Setting, ...] = (
             "Length of the thumbnail and preview rate-limit window, in seconds."),
     Setting("EASEL_IMAGE_CACHE_BYTES", "image_cache_bytes", int, 500_000_000,
             "Most bytes of rendered previews kept on disk; the least recently used go first."),
+    # --- admin panel ---
+    Setting("EASEL_ADMIN_SESSION_TTL", "admin_session_ttl", int, 43_200,
+            "Seconds an admin panel sign-in lasts; signing out or changing the password ends it sooner."),
+    Setting("EASEL_ADMIN_LINK_TTL", "admin_link_ttl", int, 86_400,
+            "Seconds a set-password link from `easel admin create-user` stays valid (it works once)."),
+    Setting("EASEL_ADMIN_SIGNIN_SLOW_AFTER", "admin_signin_slow_after", int, 3,
+            "Failed admin sign-ins (per account and per client address) after which each new attempt must "
+            "wait, 1 second and doubling."),
+    Setting("EASEL_ADMIN_SIGNIN_LOCK_AFTER", "admin_signin_lock_after", int, 10,
+            "Failed admin sign-ins to one account that lock it for `EASEL_ADMIN_SIGNIN_LOCK` seconds."),
+    Setting("EASEL_ADMIN_SIGNIN_CLIENT_LOCK_AFTER", "admin_signin_client_lock_after", int, 50,
+            "Failed admin sign-ins from one client address (any accounts) that lock that address out."),
+    Setting("EASEL_ADMIN_SIGNIN_LOCK", "admin_signin_lock", int, 900,
+            "Seconds a lock-out lasts; failures older than this are forgotten."),
+    Setting("EASEL_ADMIN_PAGE_SIZE", "admin_page_size", int, 50, "Rows per page of the admin panel's lists."),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -183,6 +198,13 @@ class Settings:
     image_rate_limit: int = 600
     image_rate_window: int = 60
     image_cache_bytes: int = 500_000_000
+    admin_session_ttl: int = 43_200
+    admin_link_ttl: int = 86_400
+    admin_signin_slow_after: int = 3
+    admin_signin_lock_after: int = 10
+    admin_signin_client_lock_after: int = 50
+    admin_signin_lock: int = 900
+    admin_page_size: int = 50
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod

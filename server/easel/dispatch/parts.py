@@ -141,17 +141,19 @@ async def set_items(conn: AsyncConnection, part_id: int, items: list[dict[str, A
 
 
 async def set_detail(conn: AsyncConnection, part_id: int, detail: dict[str, Any]) -> None:
-    await conn.execute(update(vendor_orders).where(vendor_orders.c.id == part_id)
-                       .values(detail=detail, updated_at=utcnow()))
+    """Replace the part's bookkeeping. ``updated_at`` stays when its step was recorded: drivers bound
+    their look-ups by it (an order cannot have been created at the vendor before ``creating``)."""
+    await conn.execute(update(vendor_orders).where(vendor_orders.c.id == part_id).values(detail=detail))
 
 
 async def begin_withdrawal(conn: AsyncConnection, part: Part, detail: dict[str, Any]) -> bool:
     """Record the intent to take ``part`` back from its vendor (step ``withdrawing``), if its step is still
-    the one the caller read; returns whether it was recorded."""
+    the one the caller read; returns whether it was recorded. ``updated_at`` stays when the step before
+    was recorded, which bounds the withdrawal's look-up as it bounds the driver's."""
     result = await conn.execute(
         update(vendor_orders).where(vendor_orders.c.id == part.id, vendor_orders.c.step == part.step,
                                     vendor_orders.c.cancelled.is_(False))
-        .values(step=WITHDRAWING, detail=detail, updated_at=utcnow())
+        .values(step=WITHDRAWING, detail=detail)
     )
     return bool(result.rowcount)
 

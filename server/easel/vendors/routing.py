@@ -4,7 +4,9 @@
 ``easel/data/vendors/routing.json``. Rules are tried in order; the first whose ``when`` holds for the
 item's choices gives the vendors to try, in order, and the first of those that is installed and whose
 mapping table can make the item wins. ``retouch`` (on a rule or for the whole merchant) names a
-retouching vendor whose step comes before printing. No rule matches → ``default``.
+retouching vendor whose step comes before printing. No rule matches → ``default``. Whether a merchant
+may sell a configuration at all (these rules x the tables x the accounts of its mode) is decided in
+``capability.py``, for every surface.
 
 **Accounts** say where each vendor lives: a sandbox account and, optionally, a live one. The one place
 that decides between them is :meth:`VendorAccounts.for_order`: an order that is a test order, or whose

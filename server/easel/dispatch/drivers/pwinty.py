@@ -159,7 +159,7 @@ class PwintyDriver:
         if part.vendor_ref is not None:
             vendor_id = int(part.vendor_ref)
         else:
-            found = await adapter.find_order(part.reference)
+            found = await adapter.find_order(part.reference, created_after=part.updated_at)
             if found is None:
                 return f"pwinty has no order {part.reference}"
             vendor_id = found.id
