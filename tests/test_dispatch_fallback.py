@@ -24,6 +24,7 @@ from easel.runtime import Runtime
 from easel.settings import Settings
 from easel.storage import merchants as merchant_store
 from easel.storage.tables import merchants
+from easel.vendors.errors import VendorRejected
 from easel.vendors.mapping import ProductMap
 
 from .dispatch_helpers import (
@@ -293,5 +294,53 @@ async def test_an_order_pwinty_made_while_its_answer_was_lost_is_found_and_cance
                 assert _live_vendor_orders(pwinty, upstream, reference) == [f"image2art:{reference}-2"]
                 [rerouted] = [e for e in await _events(client, order_id) if e["type"] == "order.rerouted"]
                 assert rerouted["data"]["withdrawal"].startswith("pwinty order ")
+        finally:
+            await runtime.close()
+
+
+UPSTREAM_FIRST = {"rules": [{"when": {}, "vendors": ["image2art", "pwinty"], "fallback_after": 600}], "default": [],
+                  "retouch": None}
+
+
+async def test_an_upstream_that_stays_unavailable_hands_the_order_to_pwinty(settings: Settings,
+                                                                           tmp_path: Path) -> None:
+    clock = FakeClock()
+    with pwinty_sandbox() as pwinty, upstream_sandbox() as down:
+        httpx.post(f"{down}/_control/faults", json={"error_rate": 1.0}, headers=CONTROL).raise_for_status()
+        runtime = await _runtime(settings, tmp_path, pwinty, down, clock, UPSTREAM_FIRST)
+        try:
+            async with api_client(runtime) as client:
+                order_id = await place(client, await styled_skus(runtime, "PO", "S"))
+                run = worker(runtime)
+                await run.run_until_idle()
+                for _ in range(11):  # ten minutes of an upstream that answers nothing but errors
+                    clock.advance(60)
+                    await run.run_until_idle()
+                reference = await _reference(runtime, order_id)
+                assert _live_vendor_orders(pwinty, down, reference) == [f"pwinty:{reference}-2"]
+                [at_pwinty] = sandbox_orders(pwinty)["orders"]
+                assert at_pwinty["status"] == "Submitted"
+                [rerouted] = [e for e in await _events(client, order_id) if e["type"] == "order.rerouted"]
+                assert rerouted["data"]["from"] == "image2art" and rerouted["data"]["to"] == ["pwinty"]
+        finally:
+            await runtime.close()
+
+
+async def test_a_live_upstream_order_is_never_withdrawn_and_an_absent_one_is_confirmed(
+        settings: Settings, tmp_path: Path, upstream: str) -> None:
+    with pwinty_sandbox() as pwinty:
+        runtime = await _runtime(settings, tmp_path, pwinty, upstream, FakeClock(), UPSTREAM_FIRST)
+        try:
+            async with api_client(runtime) as client:
+                order_id = await place(client, await styled_skus(runtime, "PO", "S"))
+                await worker(runtime).run_until_idle()
+                async with runtime.engine.connect() as conn:
+                    [part] = await part_store.parts_of(conn, order_id)
+                driver = runtime.dispatch.drivers["image2art"]
+                account = runtime.dispatch.accounts.for_order("image2art", is_test=True, merchant_test_mode=False)
+                with pytest.raises(VendorRejected, match="cannot cancel"):
+                    await driver.withdraw(account, part)  # type: ignore[attr-defined]
+                never_sent = part.__class__(**{**part.__dict__, "reference": part.reference + "-never", "vendor_ref": None})
+                assert "has no order" in await driver.withdraw(account, never_sent)  # type: ignore[attr-defined]
         finally:
             await runtime.close()

@@ -41,6 +41,8 @@ class Part:
     items: list[dict[str, Any]]
     detail: dict[str, Any]
     updated_at: datetime
+    created_at: datetime
+    """When the part was planned: before any call to its vendor, so a firm lower bound for looking it up there."""
 
     @property
     def state(self) -> PartState:
@@ -59,7 +61,7 @@ class NewPart:
 def _part(row: Row[Any]) -> Part:
     return Part(row.id, row.order_id, row.position, row.vendor, row.role, bool(row.sandbox), row.reference,
                 row.vendor_ref, row.step, Progress(row.progress), bool(row.cancelled), row.vendor_status,
-                list(row.items), dict(row.detail), row.updated_at)
+                list(row.items), dict(row.detail), row.updated_at, row.created_at)
 
 
 async def insert_parts(conn: AsyncConnection, order_id: int, order_reference: str,

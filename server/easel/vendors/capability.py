@@ -71,6 +71,7 @@ class Plan:
         self.colours = colours
         self.makeable = [config for config, verdict in verdicts.items() if verdict.reason is None]
         self._offers: LRUCache[tuple[tuple[str, ...], tuple[str, ...]], Offer] = LRUCache(maxsize=64)
+        self._completions: LRUCache[tuple[object, ...], Configuration | None] = LRUCache(maxsize=4096)
 
     def verdict(self, config: Configuration) -> Verdict:
         found = self.verdicts.get(key_of(config, self.colours))
@@ -119,6 +120,18 @@ class Plan:
         if self.verdict(config).reason is None:
             return config
         wanted = key_of(config, self.colours)
+        memo = (wanted, tuple(given), tuple(substrates), tuple(sizes))
+        if memo in self._completions:
+            best = self._completions[memo]
+        else:
+            best = self._completions[memo] = self._closest(wanted, given, substrates, sizes)
+        if best is None:
+            return None
+        shade = config.border_color if best.border_color == OTHER_COLOUR else best.border_color
+        return replace(best, artwork=config.artwork, border_color=shade)
+
+    def _closest(self, wanted: Configuration, given: Collection[str], substrates: Collection[str],
+                 sizes: Collection[str]) -> Configuration | None:
         best: Configuration | None = None
         best_score = -1
         for candidate in self._within(substrates, sizes):
@@ -129,10 +142,7 @@ class Plan:
             score = sum(getattr(candidate, name) == getattr(wanted, name) for name in _FIELDS)
             if score > best_score:
                 best, best_score = candidate, score
-        if best is None:
-            return None
-        shade = config.border_color if best.border_color == OTHER_COLOUR else best.border_color
-        return replace(best, artwork=config.artwork, border_color=shade)
+        return best
 
 
 class Capability:

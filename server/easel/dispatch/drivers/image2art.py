@@ -22,14 +22,14 @@ import httpx
 from ...domain.orders import OrderRequest, OrderStatus
 from ...storage.orders import StoredOrder
 from ...vendors.base import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy
-from ...vendors.errors import VendorRejected
+from ...vendors.errors import VendorError, VendorNotFound, VendorRejected
 from ...vendors.image2art import Image2ArtAdapter, UpstreamOrder, UpstreamProduct
 from ...vendors.mapping import CATALOG_SKU
 from ...vendors.routing import VendorAccount
 from ..parts import Part
 from ..status import Progress
 from ..webhook_signature import WebhookVerificationError, verify
-from .base import RecordStep, Snapshot, Tracking
+from .base import RecordStep, Snapshot, Tracking, nothing_made
 
 VENDOR = "image2art"
 # The document's public test account, which easel's demo (and its built-in sandbox) also knows.
@@ -99,6 +99,8 @@ def order_request(part: Part, order: StoredOrder, sandbox: bool, items: list[dic
     customer = {k: order.customer.get(k, "") for k in (*_ADDRESS, "email", "phone")}
     shipping = {k: order.shipping.get(k, "") for k in _ADDRESS}
     shipping["method"] = order.shipping_method
+    if order.shipping.get("packing_slip"):
+        shipping["packing_slip"] = order.shipping["packing_slip"]
     return OrderRequest.model_validate({"customer": customer, "shipping": shipping, "items": items,
                                        "is_test": True if sandbox else None})
 
@@ -135,7 +137,12 @@ class Image2ArtDriver:
         request = order_request(part, order, account.sandbox, await upstream_items(adapter, part, order))
         if part.step == "planned":
             await record("creating", None)
-            placed = await adapter.place_order(request, external_order_number=part.reference)
+            try:
+                placed = await adapter.place_order(request, external_order_number=part.reference)
+            except VendorError as err:
+                if nothing_made(err):
+                    await record("planned", None)  # the upstream holds nothing for this part
+                raise
             found = await adapter.get_order(placed.id)
         else:  # an earlier attempt may have placed it: look before placing
             found = await adapter.ensure_order(request, external_order_number=part.reference)
@@ -146,6 +153,25 @@ class Image2ArtDriver:
         if part.vendor_ref is None:
             return Snapshot(Progress.SENDING, "")
         return snapshot(await self.adapter(account).get_order(int(part.vendor_ref)))
+
+    async def withdraw(self, account: VendorAccount, part: Part) -> str:
+        """Confirm the upstream holds no live order for the part. The Image2ART API cannot cancel
+        (``DELETE /orders/:id`` is documented as unavailable), so a live upstream order is a refusal for good:
+        the part must not be placed at another vendor as well."""
+        adapter = self.adapter(account)
+        if part.vendor_ref is not None:
+            try:
+                found: UpstreamOrder | None = await adapter.get_order(int(part.vendor_ref))
+            except VendorNotFound:
+                found = None
+        else:
+            found = await adapter.find_order(part.reference)
+        if found is None:
+            return f"image2art has no order {part.reference}"
+        if found.status == OrderStatus.CANCELLED:
+            return f"image2art order {found.id} is cancelled"
+        raise VendorRejected(VENDOR, "withdraw", f"upstream order {found.id} is {found.status.value} and the "
+                             "Image2ART API cannot cancel it", status=409)
 
     def verify_callback(self, account: VendorAccount, body: bytes, headers: Mapping[str, str]) -> None:
         """An easel upstream signs its events (Standard Webhooks) with our API secret there: check it."""

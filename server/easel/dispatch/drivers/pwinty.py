@@ -117,7 +117,7 @@ class PwintyDriver:
                 else:  # an earlier attempt may have created it, after `creating` was recorded: look first
                     created = await adapter.ensure_order(recipient(order), merchant_order_id=part.reference,
                                                          shipping_method=method, packing_slip_url=slip,
-                                                         created_after=part.updated_at)
+                                                         created_after=part.created_at)
             except VendorError as err:
                 if err.call == "create_order" and nothing_made(err):
                     await record("planned", None)  # Pwinty holds nothing for this part: nothing to look for
@@ -159,7 +159,7 @@ class PwintyDriver:
         if part.vendor_ref is not None:
             vendor_id = int(part.vendor_ref)
         else:
-            found = await adapter.find_order(part.reference, created_after=part.updated_at)
+            found = await adapter.find_order(part.reference, created_after=part.created_at)
             if found is None:
                 return f"pwinty has no order {part.reference}"
             vendor_id = found.id
