@@ -306,7 +306,8 @@ async def test_an_upstream_that_stays_unavailable_hands_the_order_to_pwinty(sett
                                                                            tmp_path: Path) -> None:
     clock = FakeClock()
     with pwinty_sandbox() as pwinty, upstream_sandbox() as down:
-        httpx.post(f"{down}/_control/faults", json={"error_rate": 1.0}, headers=CONTROL).raise_for_status()
+        async with httpx.AsyncClient(base_url=down, headers=CONTROL) as http:
+            (await http.post("/_control/faults", json={"error_rate": 1.0})).raise_for_status()
         runtime = await _runtime(settings, tmp_path, pwinty, down, clock, UPSTREAM_FIRST)
         try:
             async with api_client(runtime) as client:
