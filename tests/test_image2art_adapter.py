@@ -16,7 +16,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from easel.client import sign_request
 from easel.demo.seed import DEMO_SECRET, DEMO_USERNAME, demo_artworks
+from easel.dispatch.drivers.image2art import upstream_fields
 from easel.domain.configuration import resolve, standard_choices
 from easel.domain.options import load_option_tables
 from easel.domain.orders import OrderRequest, OrderStatus
@@ -324,3 +326,29 @@ def test_order_sent_is_the_order_request_with_the_reference() -> None:
     body = an_order().model_copy(update={"external_order_number": "ES-1"}).model_dump(
         mode="json", exclude_none=True, exclude={"timestamp", "quote_id"})  # fmt: skip
     assert json.loads(json.dumps(body))["external_order_number"] == "ES-1" and "timestamp" not in body
+
+
+async def test_a_colour_bordered_framed_canvas_with_hardware_goes_with_the_upstreams_sku(up: Upstream) -> None:
+    """The issue's case: the downstream's own sku of a navy-bordered framed canvas with security hardware
+    means nothing upstream (201); the upstream's sku of its standard configuration with the border and
+    hardware as item fields is accepted, and the upstream's order holds exactly that configuration."""
+    tables = load_option_tables()
+    artwork = next(a for a, _ in demo_artworks(Path("images")) if "canvas" in a.substrates)
+    navy = resolve(artwork, {"substrate": "canvas", "style": "CF", "frame": "F0420", "size": "S",
+                             "border_type": "color", "border_color": "navy", "border_width": 3,
+                             "security_hardware": True}, tables)
+    with pytest.raises(VendorRejected, match="error 201"):
+        await up.adapter.place_order(an_order(navy.sku), external_order_number="ES-301")
+    sold = await up.adapter.artwork_products(artwork.code)
+    assert sold and await up.adapter.artwork_products("NO-SUCH-ART") == []
+    fields = upstream_fields(navy.configuration.as_choices(), sold)
+    assert fields["sku"] != navy.sku and fields["border"] == {"type": "color", "size": 3, "color": "navy"}
+    request = OrderRequest.model_validate({**an_order().model_dump(mode="json", exclude_none=True),
+                                           "items": [{**fields, "quantity": 1}]})
+    placed = await up.adapter.place_order(request, external_order_number="ES-302")
+    data = sign_request(f"orders/{placed.id}", {}, DEMO_USERNAME, DEMO_SECRET)
+    [item] = (await up.adapter.client.get(f"{up.url}/orders/{placed.id}", params=data)).json()["items"]
+    assert item["sku"] == fields["sku"] and item["gp_sku"] == navy.gp_sku  # the same configuration, made upstream
+    assert item["specs"] == navy.specs()
+    with pytest.raises(VendorRejected, match="does not sell"):
+        upstream_fields({**navy.configuration.as_choices(), "frame": "F9999"}, sold)

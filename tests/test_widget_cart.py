@@ -85,7 +85,8 @@ async def relay_shop(demo_runtime: Runtime) -> Runtime:
         await merchant_store.create_merchant(
             conn, "relayshop", demo_runtime.secrets.encrypt(RELAY_SECRET),
             {"allowed_origins": ["http://127.0.0.1:*", "https://shop.example"], "cart_mode": "relay",
-             "cart_path": "/cart/add"}, api_key="relay-key")
+             "cart_path": "/cart/add", "test_mode": True},  # its sandbox accounts make what it sells
+            api_key="relay-key")
     return demo_runtime
 
 

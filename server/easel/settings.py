@@ -128,7 +128,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EASEL_MAX_IMAGE_BYTES", "max_image_bytes", int, 50_000_000,
             "Largest artwork image file, in bytes, fetched from a URL at catalogue import."),
     Setting("EASEL_IMAGE_RATE_LIMIT", "image_rate_limit", int, 600,
-            "Thumbnail and preview requests per client address and per `EASEL_IMAGE_RATE_WINDOW`."),
+            "Thumbnail and preview requests per client address and per `EASEL_IMAGE_RATE_WINDOW`, counted in each "
+            "server process (like the widget's other per-client limits)."),
     Setting("EASEL_IMAGE_RATE_WINDOW", "image_rate_window", int, 60,
             "Length of the thumbnail and preview rate-limit window, in seconds."),
     Setting("EASEL_IMAGE_CACHE_BYTES", "image_cache_bytes", int, 500_000_000,
