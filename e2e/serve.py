@@ -34,13 +34,16 @@ HOSTILE_CODE = "XSS001"
 HOSTILE_TITLE = '<img src=x onerror="window.__pwned=1">Tide & "Moon"'
 HOSTILE_ARTIST = "<script>window.__pwned=2</script>"
 
+# Test-mode merchants: the demo has sandbox accounts only, and a merchant sells what its mode can make.
 MERCHANTS: list[tuple[str, str, str, dict[str, object]]] = [
     ("relayshop", "relay-key", RELAY_SECRET, {"allowed_origins": LOCAL_ORIGINS, "cart_mode": "relay",
-                                              "cart_path": "/merchant/cart", "login_url": "/merchant/login"}),
+                                              "cart_path": "/merchant/cart", "login_url": "/merchant/login",
+                                              "test_mode": True}),
     ("tokenshop", "token-key", TOKEN_SECRET, {"allowed_origins": LOCAL_ORIGINS, "require_customer_token": True,
-                                              "cart_path": "/merchant/cart", "login_url": "/merchant/login"}),
+                                              "cart_path": "/merchant/cart", "login_url": "/merchant/login",
+                                              "test_mode": True}),
     ("elsewhere", "elsewhere-key", ELSEWHERE_SECRET, {"allowed_origins": ["https://shop.example"],
-                                                      "cart_path": "/cart"}),
+                                                      "cart_path": "/cart", "test_mode": True}),
 ]
 
 
