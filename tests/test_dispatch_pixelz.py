@@ -177,8 +177,9 @@ async def test_a_shop_pixelz_cannot_reach_uploads_its_master_through_a_presigned
                     assert found["status"] == "On Hold" and "could not retouch" in found["status_reason"], found
                     return
                 assert found["status"] == "In Production", found
-                # Retouched; the webhooks could not reach the shop either (78), polling found the result.
-                assert image["imageURL"].startswith(f"{pixelz}/presigned/") and image["status"] == 78
+                # Retouched; the webhooks could not reach the shop either (72-78: delivery attempts failing, retried
+                # on the sandbox's own clock), polling found the result.
+                assert image["imageURL"].startswith(f"{pixelz}/presigned/") and image["status"] in (72, 74, 76, 78)
                 assert httpx.get(image["imageURL"]).content == master  # noqa: ASYNC210  (the bytes easel holds)
                 uploads = httpx.get(f"{pixelz}/_control/uploads", headers=CONTROL).json()["uploads"]  # noqa: ASYNC210
                 assert [u["uploaded"] for u in uploads] == [True]
