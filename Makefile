@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
-.PHONY: install install-test demo serve test lint typecheck unit e2e bench system-deps clean
+.PHONY: install install-test widget demo serve test lint typecheck unit e2e bench system-deps clean
 
 # Two stamps: `make demo` installs easel and what it runs on; the test tools come with `make test`.
 $(VENV)/.installed: pyproject.toml
@@ -22,7 +22,20 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-demo: install
+# The widget: ES modules in widget_assets/src bundled and minified by esbuild (pinned by package-lock.json)
+# into widget_assets/dist, which easel serves and the wheel ships; rebuilt whenever a source is newer.
+# (build.mjs writes widget.js, widget.js.map and widget.css together; widget.js stands for the three.)
+WIDGET_SOURCES := $(wildcard widget_assets/src/*.js) widget_assets/widget.css widget_assets/build.mjs
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+widget_assets/dist/widget.js: $(WIDGET_SOURCES) node_modules/.package-lock.json
+	npm run --silent build
+
+widget: widget_assets/dist/widget.js
+
+demo: install widget
 	$(BIN)/easel demo --host $(HOST) --port $(PORT)
 
 # Debian packages the tests need: chromium (browser tests) and php-cli (signatures checked against PHP).
@@ -43,17 +56,22 @@ lint: install-test
 typecheck: install-test
 	$(BIN)/mypy
 
-unit: install-test
+unit: install-test widget
 	$(BIN)/pytest tests
 
-e2e: install-test system-deps
+# axe-core for the accessibility checks of the browser tests, from npm, pinned by e2e/package-lock.json.
+e2e/node_modules/.installed: e2e/package.json e2e/package-lock.json
+	cd e2e && npm ci --no-audit --no-fund --silent
+	touch $@
+
+e2e: install-test system-deps widget e2e/node_modules/.installed
 	$(BIN)/pytest e2e
 
-test: install-test system-deps lint typecheck
+test: install-test system-deps widget e2e/node_modules/.installed lint typecheck
 	$(BIN)/pytest
 
-bench: install-test system-deps
+bench: install-test system-deps widget
 	$(BIN)/python -m tests.bench
 
 clean:
-	rm -rf $(VENV) var build dist
+	rm -rf $(VENV) var build dist node_modules widget_assets/dist

@@ -74,6 +74,8 @@ def main() -> None:
     settings = Settings.from_env()
     if "EASEL_CALLBACKS_ALLOW_PRIVATE" not in os.environ:
         settings = dataclasses.replace(settings, callbacks_allow_private=True)
+    if "EASEL_PUBLIC_URL" not in os.environ:  # as `easel demo` does: vendors reach the port actually served
+        settings = dataclasses.replace(settings, public_url=f"http://127.0.0.1:{args.port}")
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     asyncio.run(prepare(settings))
     uvicorn.run(create_demo_app(settings), host="127.0.0.1", port=args.port, log_level="warning", access_log=False)

@@ -19,7 +19,10 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     assert "easel/data/options.json" in names and "easel/data/prices.json" in names
     assert "easel/storage/migrations/versions/0001_initial.py" in names
     assert "easel/demo/artworks.json" in names
-    assert any(n.startswith("easel/widget_assets/") for n in names)
+    # The widget as esbuild built it (so installing needs no Node.js), without its sources.
+    assert {"easel/widget_assets/dist/widget.js", "easel/widget_assets/dist/widget.js.map",
+            "easel/widget_assets/dist/widget.css"} <= names
+    assert not any(n.startswith("easel/widget_assets/src/") for n in names)
 
     venv = tmp_path / "venv"
     # The new environment sees this one's dependencies (no network needed) but not its editable easel.
@@ -34,7 +37,8 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     assert "Usage: easel" in out.stdout
     where = subprocess.run(
         [str(venv / "bin" / "python"), "-c",
-         "import easel, easel.web.templates as t; print(easel.__file__); print(t.resource_dir('templates'))"],
+         "import easel, easel.web.templates as t, easel.widget.assets as a; print(easel.__file__);"
+         " print(t.resource_dir('templates')); a.check_build(t.resource_dir('widget_assets'))"],
         check=True, capture_output=True, text=True, cwd=tmp_path,
     ).stdout.split()
     assert str(venv) in where[0] and str(venv) in where[1]

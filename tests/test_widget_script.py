@@ -1,17 +1,23 @@
-"""Serving code.js and the widget's CSS: per-merchant config, caching, compression, the size budget,
-the notice script for bad keys, and the serve-time minifier."""
+"""Serving code.js, the widget's CSS and its source map: per-merchant config, caching, compression, the
+size budget, the notice script for bad keys, and the check that the esbuild build is present and current."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
+import shutil
+from pathlib import Path
 
 import brotli
 import httpx
 import pytest
 
-from easel.widget.minify import minify_css, minify_js
+from easel.runtime import Runtime
+from easel.storage import merchants as merchant_store
+from easel.web.templates import resource_dir
+from easel.widget.assets import WidgetAssets, WidgetBuildError, check_build
 from easel.widget.script import js_literal
 
 pytestmark = pytest.mark.anyio
@@ -19,10 +25,14 @@ CODE = "/widget/v1/code.js"
 
 
 def _config(script: str) -> dict[str, object]:
-    match = re.search(r"\}\)\(window, ?document, ?(\{.*\})\);\s*$", script, re.S)
+    match = re.search(r"\}\)\(\n(\{.*\})\);\n//# sourceMappingURL=assets/widget\.[0-9a-f]{12}\.js\.map\n$", script, re.S)
     assert match, script[-300:]
     config: dict[str, object] = json.loads(match.group(1))
     return config
+
+
+def _map_url(script: str) -> str:
+    return "/widget/v1/" + script.rsplit("//# sourceMappingURL=", 1)[1].strip()
 
 
 async def test_code_js_carries_the_merchants_settings(client: httpx.AsyncClient) -> None:
@@ -99,29 +109,57 @@ def test_js_literals_cannot_close_a_script_element() -> None:
     assert js_literal({"t": "</script><!--\u2028&"}) == '{"t":"\\u003c/script\\u003e\\u003c!--\\u2028\\u0026"}'
 
 
-def test_the_minifier_keeps_strings_regexes_and_line_breaks_that_matter() -> None:
-    source = """
-    // a comment
-    var a = 'http://x // not a comment', b = "/* nor this */";  /* inline */
-    var re = /[/]\\/+/g, c = a / 2 / 1;
-    var d = a
-    ++b;
-    function f() {
-      return
-      1;
-    }
-    var e = `tpl // kept`;
-    x = y - -z + +w;
-    """
-    out = minify_js(source)
-    assert "'http://x // not a comment'" in out and '"/* nor this */"' in out and "`tpl // kept`" in out
-    assert "/[/]\\/+/g" in out and "a/2/1" in out
-    assert "a\n++b" in out  # a line break before ++ is kept (ASI)
-    assert "return\n1" in out  # and after return
-    assert "y- -z+ +w" in out
-    assert "comment" not in out.replace("not a comment", "") and "inline" not in out
+async def test_one_source_map_serves_every_merchant(client: httpx.AsyncClient, demo_runtime: Runtime) -> None:
+    async with demo_runtime.engine.begin() as conn:
+        await merchant_store.create_merchant(conn, "othershop", demo_runtime.secrets.encrypt("x" * 32),
+                                             {"allowed_origins": ["https://shop.example"]}, api_key="other-key")
+    demo = (await client.get(CODE, params={"api_key": "demo"})).text
+    other = (await client.get(CODE, params={"api_key": "other-key"})).text
+    assert _config(demo) != _config(other) and _map_url(demo) == _map_url(other)
+    response = await client.get(_map_url(demo))
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    source_map = response.json()
+    assert source_map["version"] == 3 and "../src/main.js" in source_map["sources"]
+    assert all(source_map["sourcesContent"])
+    # The map describes only the lines before the merchant's settings, so their length moves nothing.
+    config_line = next(i for i, line in enumerate(demo.split("\n")) if line.startswith("{"))
+    assert source_map["mappings"].count(";") + 1 <= config_line
 
 
-def test_the_css_minifier_keeps_descendant_pseudo_classes() -> None:
-    assert minify_css("#a :where(b) { color: red ; }\n#a  :focus-visible{x: 1}") == \
-        "#a :where(b){color:red}#a :focus-visible{x:1}\n"
+async def test_a_source_map_of_another_build_is_not_found(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/widget/v1/assets/widget.000000000000.js.map")).status_code == 404
+    assert (await client.get("/widget/v1/assets/widget.js.map")).status_code == 404
+
+
+def _copy_of_the_widget(tmp_path: Path) -> Path:
+    folder = tmp_path / "widget_assets"
+    shutil.copytree(resource_dir("widget_assets"), folder, ignore=shutil.ignore_patterns("node_modules"))
+    return folder
+
+
+def test_a_missing_build_stops_start_up_with_the_way_to_build_it(tmp_path: Path) -> None:
+    folder = _copy_of_the_widget(tmp_path)
+    (folder / "dist" / "widget.js.map").unlink()
+    with pytest.raises(WidgetBuildError, match=r"widget\.js\.map is missing\); run `make widget`"):
+        check_build(folder)
+
+
+def test_a_build_older_than_a_source_is_refused_not_served(tmp_path: Path) -> None:
+    folder = _copy_of_the_widget(tmp_path)
+    assets = WidgetAssets(folder)
+    assert assets.bundle().script_head.startswith("(function(__easel_config){")
+    built = (folder / "dist" / "widget.js").stat().st_mtime_ns
+    os.utime(folder / "src" / "product.js", ns=(built + 10**9, built + 10**9))
+    with pytest.raises(WidgetBuildError, match=r"older than src/product\.js; run `make widget`"):
+        check_build(folder)
+    with pytest.raises(WidgetBuildError):
+        WidgetAssets(folder).bundle()
+
+
+def test_an_installed_build_without_sources_is_served(tmp_path: Path) -> None:
+    folder = _copy_of_the_widget(tmp_path)
+    shutil.rmtree(folder / "src")
+    (folder / "widget.css").unlink()
+    bundle = WidgetAssets(folder).bundle()
+    assert bundle.script_tail.endswith(f"//# sourceMappingURL=assets/{bundle.map_name}\n")

@@ -19,6 +19,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp
 
+from .admin.routes import admin_app
 from .api.routes import routes as order_api_routes
 from .dispatch.build import background_worker
 from .dispatch.webhooks import routes as vendor_routes
@@ -34,6 +35,8 @@ from .web.demo_routes import routes as demo_routes
 from .web.error_pages import http_error, server_error
 from .web.security_headers import SecurityHeadersMiddleware
 from .web.state import AppState
+from .web.templates import resource_dir
+from .widget.assets import check_build
 from .widget.routes import routes as widget_routes
 
 
@@ -58,6 +61,7 @@ def create_sandbox_app(vendor: str, settings: Settings, *, token: str, callback_
 
 def _compose(settings: Settings | None, runtime: Runtime | None, *, demo: bool) -> Starlette:
     settings = settings or (runtime.settings if runtime else settings_from_env())
+    check_build(resource_dir("widget_assets"))  # a missing or stale widget build stops start-up
     sandboxes = MountedSandboxes(settings, token=control_token(settings)) if demo else None
 
     @asynccontextmanager
@@ -75,7 +79,8 @@ def _compose(settings: Settings | None, runtime: Runtime | None, *, demo: bool) 
                 await active.close()
 
     configure_logging(settings.log_level)
-    routes: list[BaseRoute] = [*order_api_routes, Mount("/widget/v1", routes=widget_routes), *vendor_routes]
+    routes: list[BaseRoute] = [*order_api_routes, Mount("/widget/v1", routes=widget_routes), *vendor_routes,
+                               Mount("/admin", app=admin_app())]
     if sandboxes is not None:
         routes += [Mount("/demo", routes=demo_routes), *sandboxes.routes()]
     middleware = [Middleware(AccessLogMiddleware), Middleware(BodyLimitMiddleware, settings=settings),

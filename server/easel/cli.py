@@ -19,8 +19,6 @@ import click
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .domain import merchants as merchant_rules
-from .domain.money import parse_amount, parse_percent
-from .domain.pricing import Markups
 from .runtime import Runtime
 from .secret_box import new_key
 from .settings import Settings, SettingsError
@@ -115,7 +113,10 @@ def serve(host: str, port: int, workers: int) -> None:
 
     from .served import Served, record, served_url
     from .web.server import uvicorn_options
+    from .web.templates import resource_dir
+    from .widget.assets import check_build
 
+    check_build(resource_dir("widget_assets"))  # one sentence here, not a traceback in each worker
     _run(_check_ready)
     if workers > 1 and "EASEL_RATE_LIMIT_STORE" not in os.environ:
         os.environ["EASEL_RATE_LIMIT_STORE"] = "database"  # one budget shared by every worker process
@@ -139,7 +140,7 @@ def demo(host: str, port: int) -> None:
     import uvicorn
 
     from .app import create_demo_app
-    from .demo.seed import seed_demo
+    from .demo.seed import DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD, seed_demo
     from .sandboxes.token import control_token
     from .served import Served, record, served_url
     from .storage import migrate
@@ -169,6 +170,8 @@ def demo(host: str, port: int) -> None:
     click.echo(f"{'loaded' if loaded else 'kept'} the demo catalogue; serving on http://{host}:{port}/demo/",
                err=True)
     click.echo(f"sandbox control token (Authorization: Bearer …): {token}", err=True)
+    click.echo(f"admin panel: http://{host}:{port}/admin/ (demo owner {DEMO_OWNER_EMAIL}, password "
+               f"{DEMO_OWNER_PASSWORD!r}; demo only)", err=True)
     _configure_logging(settings)
     uvicorn.run(create_demo_app(settings), host=host, port=port, log_level=settings.log_level, access_log=False,
                 **uvicorn_options(settings))
@@ -282,34 +285,14 @@ def _merchant_fields(email: str | None, name: str | None, origins: tuple[str, ..
                      currency: str | None, test_mode: bool | None, require_token: bool | None,
                      require_timestamp: bool | None, pricing_requires_login: bool | None,
                      rate_limit: str | None = None) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    if email is not None:
-        fields["email"] = email.strip()
-    if name is not None:
-        fields["name"] = name.strip()
-    if origins:
-        fields["allowed_origins"] = [merchant_rules.normalize_origin_pattern(o) for o in origins]
-    if cart_path is not None:
-        fields["cart_path"] = merchant_rules.validate_cart_path(cart_path)
-    if cart_mode is not None:
-        fields["cart_mode"] = cart_mode
-    if login_url is not None:
-        fields["login_url"] = merchant_rules.validate_login_url(login_url)
-    if callback_url is not None:
-        fields["callback_url"] = merchant_rules.validate_callback_url(callback_url)
-    if currency is not None:
-        fields["currency"] = merchant_rules.validate_currency(currency)
-    if test_mode is not None:
-        fields["test_mode"] = test_mode
-    if require_token is not None:
-        fields["require_customer_token"] = require_token
-    if require_timestamp is not None:
-        fields["require_timestamp"] = require_timestamp
-    if pricing_requires_login is not None:
-        fields["pricing_requires_login"] = pricing_requires_login
-    if rate_limit is not None:
-        fields["rate_limit"] = merchant_rules.validate_rate_limit(rate_limit)
-    return fields
+    """The options given, checked by the same rules as the admin panel's forms (services/merchant_settings)."""
+    from .services.merchant_settings import validated
+
+    given = {"email": email, "name": name, "allowed_origins": list(origins) or None, "cart_path": cart_path,
+             "cart_mode": cart_mode, "login_url": login_url, "callback_url": callback_url, "currency": currency,
+             "test_mode": test_mode, "require_customer_token": require_token, "require_timestamp": require_timestamp,
+             "pricing_requires_login": pricing_requires_login, "rate_limit": rate_limit}
+    return validated({k: v for k, v in given.items() if v is not None})
 
 
 def _merchant_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -437,18 +420,13 @@ def merchant_show(username: str) -> None:
 @_friendly
 def merchant_rotate_secret(username: str) -> None:
     """Replace a merchant's API secret; prints the new one once."""
-    import secrets as pysecrets
+    from .services.merchant_settings import CLI_ACTOR, MerchantSettings
 
-    from .storage import merchants as store
-
-    secret = pysecrets.token_urlsafe(32)
-
-    async def job(runtime: Runtime) -> None:
+    async def job(runtime: Runtime) -> str:
         found = await _require(runtime, username)
-        async with runtime.engine.begin() as conn:
-            await store.update_merchant(conn, found.id, {"secret_encrypted": runtime.secrets.encrypt(secret)})
+        return await MerchantSettings(runtime.engine, runtime.secrets).rotate_secret(found.id, CLI_ACTOR)
 
-    _run(job)
+    secret = _run(job)
     click.echo(f"new API secret for {username} (shown once, store it now): {secret}")
 
 
@@ -466,9 +444,8 @@ def merchant_rotate_secret(username: str) -> None:
 @_friendly
 def merchant_set(username: str, markups: tuple[str, ...], prices: tuple[str, ...], add_api_key: bool,
                  revoke_api_key: tuple[str, ...], routing_file: Path | None, **options: Any) -> None:
-    """Change a merchant's settings."""
-    from .storage import merchants as store
-    from .vendors.routing import load_rules
+    """Change a merchant's settings (recorded in its history as made by "cli")."""
+    from .services.merchant_settings import CLI_ACTOR, MerchantSettings, markups_with, validated
 
     fields = _merchant_fields(**options)
     if routing_file is not None:
@@ -479,47 +456,31 @@ def merchant_set(username: str, markups: tuple[str, ...], prices: tuple[str, ...
                 raw = json.loads(routing_file.read_text("utf-8"))
             except (OSError, json.JSONDecodeError) as err:
                 raise CliError(f"cannot read routing rules from {routing_file}: {err}") from None
-            if not isinstance(raw, dict):
-                raise CliError(f"{routing_file} must hold a JSON object with rules/default")
-            load_rules(raw)  # one sentence if malformed
-            fields["routing"] = raw
+            fields.update(validated({"routing": raw}))
+
+    def pairs(items: tuple[str, ...], option: str, shape: str) -> dict[str, str]:
+        found = {}
+        for item in items:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise CliError(f"{option} {item!r} must be {shape}")
+            found[key] = value
+        return found
+
+    styles = pairs(markups, "--markup", "STYLE=PERCENT")
+    skus = pairs(prices, "--price", "SKU=AMOUNT")
 
     async def job(runtime: Runtime) -> merchant_rules.Merchant:
         found = await _require(runtime, username)
-        styles = dict(found.markups.style_basis_points)
-        skus = dict(found.markups.sku_cents)
-        for item in markups:
-            style, sep, value = item.partition("=")
-            style = style.strip().upper()
-            if not sep or style not in runtime.tables.style_by_code:
-                raise CliError(f"--markup {item!r} must be STYLE=PERCENT with a style of "
-                               f"{', '.join(runtime.tables.style_by_code)}")
-            if value.strip():
-                styles[style] = parse_percent(value)
-            else:
-                styles.pop(style, None)
-        for item in prices:
-            sku, sep, value = item.partition("=")
-            sku = sku.strip().lower()
-            if not sep or len(sku) != 16 or any(c not in "0123456789abcdef" for c in sku):
-                raise CliError(f"--price {item!r} must be SKU=AMOUNT with a 16-character hex sku")
-            if value.strip():
-                skus[sku] = parse_amount(value)
-            else:
-                skus.pop(sku, None)
+        service = MerchantSettings(runtime.engine, runtime.secrets)
         if markups or prices:
-            fields["markups"] = Markups(styles, skus)
-        async with runtime.engine.begin() as conn:
-            if fields:
-                await store.update_merchant(conn, found.id, fields)
-            if add_api_key:
-                click.echo(f"new widget api_key: {await store.add_api_key(conn, found.id)}")
-            for key in revoke_api_key:
-                if not await store.revoke_api_key(conn, found.id, key):
-                    raise CliError(f"{username} has no active api_key {key!r}")
-            updated = await store.merchant_by_id(conn, found.id)
-        assert updated is not None
-        return updated
+            fields["markups"] = markups_with(found.markups, styles, skus, list(runtime.tables.style_by_code))
+        updated = await service.change(found.id, fields, CLI_ACTOR)
+        if add_api_key:
+            click.echo(f"new widget api_key: {await service.add_api_key(found.id, CLI_ACTOR)}")
+        for key in revoke_api_key:
+            await service.revoke_api_key(found.id, key, CLI_ACTOR)
+        return await _require(runtime, username) if add_api_key or revoke_api_key else updated
 
     click.echo(json.dumps(_describe(_run(job)), indent=2))
 
@@ -720,6 +681,46 @@ def jobs_cancel(job_ids: tuple[int, ...]) -> None:
     if missed:
         raise CliError(f"no queued or parked job {', '.join(map(str, missed))} to cancel")
     click.echo(f"cancelled {len(job_ids)} job(s)")
+
+
+@main.group()
+def admin() -> None:
+    """Accounts of the admin panel at /admin/ (a merchant's owner or staff, or the operator)."""
+
+
+@admin.command("create-user")
+@click.argument("email")
+@click.option("--merchant", "merchant_name", help="The merchant (API username) the user belongs to.")
+@click.option("--role", type=click.Choice(["owner", "staff"]), default="owner", show_default=True,
+              help="owner: everything; staff: orders, without prices or secrets.")
+@click.option("--operator", is_flag=True, help="An operator of this easel (no merchant): manages merchants.")
+@_friendly
+def admin_create_user(email: str, merchant_name: str | None, role: str, operator: bool) -> None:
+    """Create a panel user and print a one-time link to set their password (valid EASEL_ADMIN_LINK_TTL)."""
+    from .services.users import OPERATOR, Users
+
+    async def job(runtime: Runtime) -> str:
+        users = Users(runtime.engine, runtime.secrets, runtime.settings)
+        user = await users.create(email, merchant=merchant_name, role=OPERATOR if operator else role)
+        return users.set_password_link(user, runtime.settings.resolved_public_url)
+
+    link = _run_served(job)
+    click.echo("created; send them this one-time link to set their password:", err=True)
+    click.echo(link)
+
+
+@admin.command("password-link")
+@click.argument("email")
+@_friendly
+def admin_password_link(email: str) -> None:
+    """Print a new one-time link for a user to set their password (a lost or expired one, a forgotten password)."""
+    from .services.users import Users
+
+    async def job(runtime: Runtime) -> str:
+        users = Users(runtime.engine, runtime.secrets, runtime.settings)
+        return users.set_password_link(await users.by_email(email), runtime.settings.resolved_public_url)
+
+    click.echo(_run_served(job))
 
 
 @main.command()

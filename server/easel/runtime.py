@@ -55,7 +55,7 @@ class Runtime:
         # What is offered is what can be made: the merchant's routing x mapping tables x accounts per mode.
         capability = Capability(dispatch.router, dispatch.accounts, tables, max_plans=settings.capability_plans)
         products = Products(engine, tables, prices, capability)
-        orders = Orders(engine, products, on_created=dispatch.on_created)
+        orders = Orders(engine, products, on_created=dispatch.on_created, cache_max_bytes=settings.cache_max_bytes)
         return cls(settings, engine, tables, prices, secrets, products, http, MerchantDirectory(
             engine, secrets, settings.cache_ttl, settings.cache_max_entries, settings.cache_max_bytes),
                    orders, limiter, dispatch)

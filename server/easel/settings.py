@@ -109,7 +109,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Deepest nesting of arrays and objects accepted in any JSON body."),
     # --- cheap refusals: bodies, connections ---
     Setting("EASEL_WIDGET_MAX_BODY_BYTES", "widget_max_body_bytes", int, 65_536,
-            "Largest request body of the widget's API and the demo store, in bytes."),
+            "Largest request body of the widget's API, the demo store and the admin panel's forms, in bytes."),
     Setting("EASEL_CALLBACK_MAX_BODY_BYTES", "callback_max_body_bytes", int, 262_144,
             "Largest vendor callback or webhook body, in bytes."),
     Setting("EASEL_SANDBOX_MAX_BODY_BYTES", "sandbox_max_body_bytes", int, 20_000_000,

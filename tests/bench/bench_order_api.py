@@ -27,6 +27,7 @@ from easel.settings import Settings
 from easel.storage import migrate
 from easel.storage.tables import configurations
 
+from ..dispatch_helpers import write_accounts
 from .servers import requests_per_second, scratch_postgresql, uvicorn_process
 
 ADDRESS = {"name": "A", "address": "1 St", "city": "Austin", "state": "TX", "zip": "78701", "country": "US"}
@@ -60,7 +61,8 @@ def _easel_rps(settings: Settings, seconds: float) -> tuple[float, float]:
     """Signed GET /orders/:id and signed POST /ping through uvicorn, requests per second."""
     order_id = asyncio.run(_prepare(settings))
     env = {"EASEL_DATA_DIR": str(settings.data_dir), "EASEL_SECRET_KEY": settings.secret_key,
-           "EASEL_RATE_LIMIT": str(10**9), "EASEL_LOG_LEVEL": "warning", "EASEL_IN_PROCESS_WORKER": "false"}
+           "EASEL_RATE_LIMIT": str(10**9), "EASEL_LOG_LEVEL": "warning", "EASEL_IN_PROCESS_WORKER": "false",
+           "EASEL_VENDOR_ACCOUNTS": settings.vendor_accounts}
     if settings.database_url:
         env["DATABASE_URL"] = settings.database_url
     get = _signed(f"/orders/{order_id}")
@@ -76,7 +78,10 @@ def run(seconds: float = 5.0) -> dict[str, float | str]:
         requests_per_second(base, same_request, seconds=1)  # warm up
         bare = requests_per_second(base, same_request, seconds=seconds)
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(data_dir=Path(folder), secret_key=new_key(), rate_limit=10**9)
+        # a vendor account makes the order placeable; no worker runs, so its URL is never called
+        accounts = write_accounts(Path(folder), "http://127.0.0.1:9")
+        settings = Settings(data_dir=Path(folder), secret_key=new_key(), rate_limit=10**9,
+                            vendor_accounts=accounts)
         easel, ping = _easel_rps(settings, seconds)
         figures: dict[str, float | str] = {
             "bare_starlette_rps": round(bare), "easel_signed_get_rps": round(easel),

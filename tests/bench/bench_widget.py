@@ -2,9 +2,11 @@
 in the same run (so a slow machine shows in both):
 
 - ``wire_kb_gzip``: bytes of code.js + its CSS over the wire with gzip (aim ≤ 12 KB; jQuery alone is ~30);
-- ``ready_ms`` / ``grid_ms``: median time from the widget's script starting to ``widget:ready`` and to the
-  first search grid painted (aim ≤ 150 ms), against ``baseline_grid_ms``: a bare inline script fetching the
-  same search and painting the same tiles with innerHTML;
+- ``first_view_ms``: median time from the script tag (the start of code.js's fetch) to the first search grid
+  with the thumbnails in view received (aim ≤ 150 ms), against ``baseline_first_view_ms``: a bare inline
+  script fetching the same search and painting the same tiles with innerHTML, from its start to the same
+  point; ``ready_ms`` / ``grid_ms``: the widget's own timings, from its script starting to ``widget:ready``
+  and to the grid's elements painted (images not waited for), against ``baseline_grid_ms``;
 - ``price_p95_ms``: option click → ``widget:price:changed``, 95th percentile over 50 clicks (aim ≤ 30 ms),
   each click leading to a configuration not priced before, at a brisk human pace (150 ms apart, so the
   previous preview is being rendered meanwhile), against ``baseline_click_p95_ms``: a click that fetches a
@@ -13,6 +15,7 @@ in the same run (so a slow machine shows in both):
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -29,6 +32,7 @@ _BASELINE_GRID = """<!doctype html><html><head><meta charset="utf-8"><link rel="
 <ul id="grid" style="display:grid;grid-template-columns:repeat(5,1fr);list-style:none"></ul>
 <script>
 var t0 = performance.now();
+window.t0 = t0;
 fetch("{easel}/widget/v1/api/search?api_key=demo&facets=1").then(function (r) {{ return r.json(); }}).then(function (d) {{
   document.getElementById("grid").innerHTML = d.items.map(function (i) {{
     return '<li><a href="#"><img width="240" height="240" alt="" src="' + i.thumb + '"><span></span></a></li>';
@@ -79,6 +83,23 @@ _CLICKS = """async ([n, done]) => {
 }"""
 
 
+# When the last thumbnail in view arrived (or the grid was painted, if later), from ``start``: resource
+# timings, so polling does not add to the figure; 0 until every thumbnail in view is there.
+_FIRST_VIEW = """(() => {{
+  const grid = {grid};
+  const images = [...document.querySelectorAll('{images}')].filter((i) => i.getBoundingClientRect().top < innerHeight);
+  if (!grid || !images.length || !images.every((i) => i.complete && i.naturalWidth)) return 0;
+  const arrived = images.map((i) => (performance.getEntriesByName(i.currentSrc)[0] || {{responseEnd: 1e9}}).responseEnd);
+  return Math.max(grid, ...arrived) - ({start});
+}})()"""
+_WIDGET_FIRST_VIEW = _FIRST_VIEW.format(
+    grid="window.image2art && image2art.widget.timing && image2art.widget.timing.grid",
+    images="#nep_widget .nep-grid img",
+    start="performance.getEntriesByType('resource').find((e) => e.name.includes('/widget/v1/code.js')).startTime")
+_BASELINE_FIRST_VIEW = _FIRST_VIEW.format(grid="window.baseline && window.t0 + window.baseline",
+                                          images="#grid img", start="window.t0")
+
+
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -92,26 +113,35 @@ def _wire_bytes(easel: str) -> float:
         return float(script.num_bytes_downloaded + css.num_bytes_downloaded)
 
 
-def _loads(browser: Browser, url: str, expression: str) -> list[float]:
-    found = []
-    for _ in range(LOADS):
-        context = browser.new_context()
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_function(expression)
-        found.append(float(page.evaluate(expression)))
-        context.close()
+def _load(browser: Browser, url: str, expressions: list[str]) -> list[float]:
+    """One load in a fresh context (empty cache): each expression's value once the first is truthy."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function(expressions[0])
+    found = [float(page.evaluate(expression)) for expression in expressions]
+    context.close()
     return found
+
+
+def _loads(browser: Browser, url: str, expression: str) -> list[float]:
+    return [_load(browser, url, [expression])[0] for _ in range(LOADS)]
 
 
 def _measure(browser: Browser, easel: str, site: Site) -> dict[str, float]:
     widget_page = site.page("/bench", pages.shop(easel, after=pages.options()))
-    grid = _loads(browser, widget_page, "image2art.widget.timing.grid && image2art.widget.timing.grid"
-                                        " - image2art.widget.timing.start")
-    ready = _loads(browser, widget_page, "image2art.widget.timing.grid && image2art.widget.timing.ready"
-                                         " - image2art.widget.timing.start")
-    baseline_grid = _loads(browser, site.page("/bench-baseline", _BASELINE_GRID.format(easel=easel)),
-                           "window.baseline")
+    baseline_page = site.page("/bench-baseline", _BASELINE_GRID.format(easel=easel))
+    timing = "image2art.widget.timing"
+    first_view, grid, ready, baseline_first_view, baseline_grid = [], [], [], [], []
+    for _ in range(LOADS):  # interleaved, so a busy moment of a shared machine weighs on both alike
+        view, painted, shown = _load(browser, widget_page, [
+            _WIDGET_FIRST_VIEW, f"{timing}.grid - {timing}.start", f"{timing}.ready - {timing}.start"])
+        first_view.append(view)
+        grid.append(painted)
+        ready.append(shown)
+        view, painted = _load(browser, baseline_page, [_BASELINE_FIRST_VIEW, "window.baseline"])
+        baseline_first_view.append(view)
+        baseline_grid.append(painted)
     context = browser.new_context()
     page = context.new_page()
     page.goto(widget_page + "#/product/edit/V00551/paper/PF/F0092/M")
@@ -123,6 +153,9 @@ def _measure(browser: Browser, easel: str, site: Site) -> dict[str, float]:
     context.close()
     return {
         "wire_kb_gzip": round(_wire_bytes(easel) / 1024, 2),
+        "first_view_ms": round(statistics.median(first_view), 1),
+        "first_view_p95_ms": round(_p95(first_view), 1),
+        "baseline_first_view_ms": round(statistics.median(baseline_first_view), 1),
         "ready_ms": round(statistics.median(ready), 1),
         "grid_ms": round(statistics.median(grid), 1),
         "grid_p95_ms": round(_p95(grid), 1),
@@ -134,6 +167,8 @@ def _measure(browser: Browser, easel: str, site: Site) -> dict[str, float]:
 
 
 def run() -> dict[str, float]:
+    # Hundreds of gallery loads from one address would hit the per-address picture limit.
+    os.environ.setdefault("EASEL_IMAGE_RATE_LIMIT", "1000000")
     with tempfile.TemporaryDirectory() as folder, start_easel(Path(folder)) as easel, start_site() as site, \
             sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

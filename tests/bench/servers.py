@@ -51,9 +51,10 @@ def uvicorn_process(app: str, env: dict[str, str] | None = None, factory: bool =
 
 
 def requests_per_second(base: str, make: Callable[[], tuple[str, str, dict[str, str], bytes | None]],
-                        seconds: float = 5.0, concurrency: int = 16) -> float:
+                        seconds: float = 5.0, concurrency: int = 16, latencies: list[float] | None = None) -> float:
     """Closed-loop load over keep-alive HTTP/1.1 connections: a minimal client on raw asyncio streams, so
-    the load generator costs far less than the server it measures. Every answer must be 200."""
+    the load generator costs far less than the server it measures. Every answer must be 200. Each
+    request's time (seconds, under this load) is appended to ``latencies`` when given."""
     host, port = base.removeprefix("http://").split(":")
 
     def raw(method: str, path: str, headers: dict[str, str], body: bytes | None) -> bytes:
@@ -69,7 +70,7 @@ def requests_per_second(base: str, make: Callable[[], tuple[str, str, dict[str, 
             nonlocal done
             reader, writer = await asyncio.open_connection(host, int(port))
             try:
-                while time.perf_counter() < stop:
+                while (sent := time.perf_counter()) < stop:
                     writer.write(raw(*make()))
                     head = await reader.readuntil(b"\r\n\r\n")
                     status = head[9:12]
@@ -81,6 +82,8 @@ def requests_per_second(base: str, make: Callable[[], tuple[str, str, dict[str, 
                     if status != b"200":
                         raise RuntimeError(f"{status!r}: {body[:200]!r}")
                     done += 1
+                    if latencies is not None:
+                        latencies.append(time.perf_counter() - sent)
             finally:
                 writer.close()
 

@@ -28,6 +28,7 @@ from ..runtime import Runtime
 from ..services.orders import DuplicateOrder, NotEditable, OrderProblem, QuoteProblem
 from ..services.products import NotOffered, UnknownSku
 from ..storage import catalog as catalog_store
+from ..storage.orders import StoredOrder
 from ..web.state import runtime_of
 from .auth import ReadTest, SignedCall, authenticate, read_data
 from .errors import ApiError, api_error_response
@@ -102,6 +103,9 @@ def order_id_of(request: Request) -> int:
     return int(raw)
 
 
+_JSON_RENDERER = JSONResponse(None)  # its render(): the bytes JSONResponse would send, kept for a cache
+
+
 def _json(body: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
@@ -146,11 +150,15 @@ async def create_order(request: Request, runtime: Runtime, call: SignedCall) -> 
     return _json({"order": {"id": stored.id}}, 201 if created else 200)
 
 
+def _order_body(order: StoredOrder) -> bytes:
+    return _JSON_RENDERER.render(order_json(order))
+
+
 async def _get(request: Request, runtime: Runtime, call: SignedCall) -> Response:
-    order = await runtime.orders.get(call.merchant, order_id_of(request))
-    if order is None:
+    body = await runtime.orders.get_rendered(call.merchant, order_id_of(request), _order_body)
+    if body is None:
         raise ApiError(404)
-    return _json(order_json(order))
+    return Response(body, media_type="application/json")
 
 
 @signed

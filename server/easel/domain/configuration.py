@@ -20,7 +20,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, urlencode
+from functools import lru_cache
+from urllib.parse import parse_qsl, quote, quote_plus
 
 from .catalog import Artwork
 from .colors import normalize_css_color
@@ -137,6 +138,8 @@ def compute_sku(config: Configuration, image_size: Dimensions) -> str:
 
 def _text(choices: Mapping[str, object], name: str) -> str | None:
     value = choices.get(name)
+    if value.__class__ is str:  # the common case first: this runs for every field of every configuration
+        return value.strip() if value else None  # type: ignore[attr-defined]
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -293,7 +296,7 @@ def route_for(config: Configuration, tables: OptionTables) -> str:
     as a query string, in a fixed order, only when they differ from the style's defaults, so a default
     configuration has exactly the document's route.
     """
-    base = f"/product/edit/{quote(config.artwork)}/{config.substrate}/{config.style}/{config.frame}/{config.size}"
+    base = f"/product/edit/{_quoted(config.artwork)}/{config.substrate}/{config.style}/{config.frame}/{config.size}"
     style_defaults = tables.defaults[config.style]
     rules = tables.border
     bar = config.stretcher_bar
@@ -309,11 +312,16 @@ def route_for(config: Configuration, tables: OptionTables) -> str:
     if config.border_type is None:
         defaults["border_width"] = config.border_width
     extras = [
-        (name, "1" if value is True else str(value))
+        f"{name}={_form_quoted('1' if value is True else str(value))}"
         for name in _ROUTE_EXTRAS
         if (value := getattr(config, name)) != defaults[name]
     ]
-    return base + ("?" + urlencode(extras) if extras else "")
+    return base + ("?" + "&".join(extras) if extras else "")
+
+
+# The route is made for every configuration priced: the same few codes are quoted over and over.
+_quoted = lru_cache(maxsize=4096)(quote)
+_form_quoted = lru_cache(maxsize=4096)(quote_plus)  # as urlencode quotes a value
 
 
 class RouteError(ValueError):

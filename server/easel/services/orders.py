@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from cachetools import LRUCache
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -32,6 +33,7 @@ from ..domain.orders import (
     QuoteRequest,
 )
 from ..storage import orders as order_store
+from ..storage.data_version import DataVersion
 from ..storage.tables import quotes
 from ..storage.types import utcnow
 from .products import Product, Products, UnknownSku
@@ -96,11 +98,15 @@ OrderCreatedHook = Callable[[AsyncConnection, Merchant, int], Awaitable[None]]
 
 
 class Orders:
-    def __init__(self, engine: AsyncEngine, products: Products, on_created: OrderCreatedHook | None = None):
+    def __init__(self, engine: AsyncEngine, products: Products, on_created: OrderCreatedHook | None = None,
+                 cache_max_bytes: int = 8_000_000):
         self.engine = engine
         self.products = products
         # Called inside the order's own transaction, so work queued there is never lost or orphaned.
         self.on_created = on_created
+        self.versions = DataVersion.of(engine)
+        self._bodies: LRUCache[tuple[int, int], tuple[int, bytes]] = LRUCache(
+            max(1, cache_max_bytes), getsizeof=lambda entry: len(entry[1]) + 100)
 
     async def _price_item(self, merchant: Merchant, index: int, sku: str, border: ItemBorder | None,
                           hardware: bool | None, problems: list[tuple[str, str]], *, is_test: bool = False
@@ -232,6 +238,25 @@ class Orders:
     async def get(self, merchant: Merchant, order_id: int) -> order_store.StoredOrder | None:
         async with self.engine.connect() as conn:
             return await order_store.order_for_merchant(conn, merchant.id, order_id)
+
+    async def get_rendered(self, merchant: Merchant, order_id: int,
+                           render: Callable[[order_store.StoredOrder], bytes]) -> bytes | None:
+        """``render(order)``, served again while nothing at all has been committed to the database since
+        it was read (see storage/data_version: any commit by any process makes every entry stale, so a
+        worker's status change is never missed); None if this merchant has no such order."""
+        version = self.versions.current()  # before the read: a commit after it makes this entry stale
+        key = (merchant.id, order_id)
+        if version is not None:
+            entry = self._bodies.get(key)
+            if entry is not None and entry[0] == version:
+                return entry[1]
+        order = await self.get(merchant, order_id)
+        if order is None:
+            return None
+        body = render(order)
+        if version is not None and len(body) + 100 <= self._bodies.maxsize:
+            self._bodies[key] = (version, body)
+        return body
 
     async def page(self, merchant: Merchant, start: int, rows: int) -> tuple[list[order_store.StoredOrder], int]:
         async with self.engine.connect() as conn:

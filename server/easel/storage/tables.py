@@ -274,3 +274,46 @@ vendor_callbacks = Table(
     Column("processed_at", UTCDateTime, nullable=True),
     Column("outcome", Text, nullable=False, server_default=""),
 )
+
+# --- the admin panel (admin/) ------------------------------------------------------------------------------
+
+# People who sign in to the panel: a merchant's owner or staff, or an operator (merchant_id NULL) who runs
+# this easel. ``session_version`` is in every session cookie; raising it ends every session of the user.
+admin_users = Table(
+    "admin_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),  # lower-cased
+    Column("merchant_id", Integer, ForeignKey("merchants.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("role", String(10), nullable=False),  # owner, staff or operator
+    Column("password_hash", Text, nullable=True),  # argon2id; NULL until set through the one-time link
+    Column("session_version", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("last_sign_in_at", UTCDateTime, nullable=True),
+)
+
+# Failed sign-ins per account (hashed e-mail) and per client address, for slowing down and locking out.
+admin_signin_failures = Table(
+    "admin_signin_failures",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
+)
+
+# Every change of a merchant's settings (services/merchant_settings.py), written in the same transaction as
+# the change: who (a panel user's e-mail, or "cli"), when, which field, old → new. Secrets are never values.
+setting_changes = Table(
+    "setting_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("merchant_id", Integer, ForeignKey("merchants.id", ondelete="CASCADE"), nullable=False),
+    Column("actor", String(254), nullable=False),
+    Column("field", String(80), nullable=False),
+    Column("old_value", Text, nullable=False),
+    Column("new_value", Text, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Index("ix_setting_changes_merchant_id", "merchant_id", "id"),
+)

@@ -47,6 +47,7 @@ class BodyLimitMiddleware:
         self.by_prefix: tuple[tuple[str, Limit], ...] = () if default_limit is not None else (
             ("/widget/", Limit(settings.widget_max_body_bytes, "widget")),
             ("/demo/", Limit(settings.widget_max_body_bytes, "plain")),
+            ("/admin/", Limit(settings.widget_max_body_bytes, "plain")),
             ("/vendor-callbacks/", Limit(settings.callback_max_body_bytes, "plain")),
             ("/sandbox/", Limit(settings.sandbox_max_body_bytes, "plain")),
         )

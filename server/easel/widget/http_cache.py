@@ -76,7 +76,8 @@ def _matches(if_none_match: str, etag: str) -> bool:
 
 def cached_response(request: Request, encoded: Encoded, media_type: str, cache_control: str,
                     headers: dict[str, str] | None = None) -> Response:
-    base = {"ETag": encoded.etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding", **(headers or {})}
+    base = {"ETag": encoded.etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding",
+            "Timing-Allow-Origin": "*", **(headers or {})}
     if _matches(request.headers.get("if-none-match", ""), encoded.etag):
         return Response(status_code=304, headers=base)
     coding = negotiate(request.headers.get("accept-encoding", ""))

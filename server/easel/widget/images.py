@@ -1,27 +1,42 @@
-"""``/widget/v1/thumb/…`` and ``/widget/v1/preview/…``: the pictures :mod:`previews` renders.
+"""``/widget/v1/thumb/…``, ``/widget/v1/preview/…`` and ``/widget/v1/wall/…``: the pictures :mod:`previews` renders.
 
-URLs carry the artwork's version, so a current one is cached for a year; a stale version still gets
-the current picture, cached briefly. Unknown codes, skus and widths are 404s. A preview URL names its
-configuration in the query (``?code=…&substrate=…``), which must hash to the sku in the path, so a
-configuration that was only priced (never stored) has a preview too; without a query the sku is looked
-up among the registered ones. Both routes are limited per client address (``EASEL_IMAGE_RATE_LIMIT``
-per ``EASEL_IMAGE_RATE_WINDOW``): 429 with Retry-After, as problem details.
+``preview/SKU/VERSION/WIDTH.EXT`` is the piece alone (square); ``wall/SKU/VERSION/WIDTH.EXT`` hangs it at
+true scale on a wall (4:3; ``wall=white|greige|sage|charcoal`` and ``ref=sofa|person`` in the query).
+WIDTH is 300, 600 or 1200 (a ``srcset``); the format is the URL's extension, ``jpg``, ``webp`` or ``avif``
+(when this Pillow encodes it), not the ``Accept`` header: each URL is one representation, so caches need
+no ``Vary`` and a ``<picture>`` element picks with its ``type`` attributes (WebP with the JPEG as fallback).
+The old form, ``preview/SKU/VERSION/WIDTH.jpg``, is the same route.
+
+A picture just served is kept in memory by URL (``EASEL_CACHE_TTL`` seconds, within
+``EASEL_CACHE_MAX_ENTRIES`` and ``EASEL_CACHE_MAX_BYTES``), so serving it again costs no lookup, no sku
+check and no file read: as cheap as a static file. URLs carry the artwork's version, so a current one is
+cached for a year; a stale version still gets the current picture, cached briefly. Unknown codes, skus
+and widths are 404s. A preview URL names its configuration in the query (``?code=…&substrate=…``),
+which must hash to the sku in the path, so a configuration that was only priced (never stored) has a
+preview too; without a query the sku is looked up among the registered ones. All these routes are
+limited per client address (``EASEL_IMAGE_RATE_LIMIT`` per ``EASEL_IMAGE_RATE_WINDOW``): 429 with
+Retry-After, as problem details.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Mapping
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from ..domain.catalog import CODE_PATTERN, Artwork
 from ..domain.configuration import CHOICE_FIELDS, ConfigurationError, Resolved, resolve
+from ..previews.encoding import FORMATS
+from ..previews.wall import REFERENCES, WALLS
 from ..services.products import UnknownArtwork
 from ..storage import catalog as catalog_store
-from .previews import PREVIEW_WIDTHS, THUMB_WIDTHS, Previews
+from ..ttl_cache import MISSING, TtlCache
+from .previews import PREVIEW_WIDTHS, THUMB_WIDTHS, Previews, Served
 from .problems import problem
 from .single_flight import Busy
 from .state import WidgetState, client_address, widget_state
@@ -31,12 +46,12 @@ _FOREVER = "public, max-age=31536000, immutable"
 _MAX_CHOICE = 60
 
 
-def _not_found() -> Response:
-    return Response("not found", status_code=404, media_type="text/plain", headers={"Cache-Control": "max-age=60"})
+def _not_found(why: str = "not found") -> Response:
+    return Response(why, status_code=404, media_type="text/plain", headers={"Cache-Control": "max-age=60"})
 
 
-def _picture(path: object, current: bool) -> Response:
-    return FileResponse(str(path), media_type="image/jpeg",
+def _picture(path: object, current: bool, media_type: str = "image/jpeg") -> Response:
+    return FileResponse(str(path), media_type=media_type,
                         headers={"Cache-Control": _FOREVER if current else "public, max-age=60"})
 
 
@@ -71,21 +86,59 @@ async def thumbnail(request: Request) -> Response:
 
 
 async def preview(request: Request) -> Response:
-    sku, version, width = (request.path_params[k] for k in ("sku", "version", "width"))
+    """The piece alone, square."""
+    return await _preview(request, "front")
+
+
+async def wall(request: Request) -> Response:
+    """The piece on a wall at true scale, 4:3."""
+    return await _preview(request, "wall")
+
+
+async def _preview(request: Request, view: str) -> Response:
+    sku, version, width, extension = (request.path_params[k] for k in ("sku", "version", "width", "ext"))
     state = widget_state(request)
     if limited := _too_many(state, request):
         return limited
     if width not in PREVIEW_WIDTHS or not _SKU.match(sku):
         return _not_found()
-    found = await _configuration(state, sku, request.query_params)
-    if found is None:
-        return _not_found()
-    artwork, resolved = found
-    try:
-        path = await state.previews.preview(artwork, resolved, width)
-    except Busy:
-        return _busy()
-    return _picture(path, version == Previews.version(artwork))
+    if extension not in FORMATS:
+        return _not_found(f"no picture format {extension[:10]!r} (allowed: {', '.join(FORMATS)})")
+    wall_color = request.query_params.get("wall", "white")
+    reference = request.query_params.get("ref", "sofa")
+    if view == "wall" and wall_color not in WALLS:
+        return _not_found(f"no wall colour {wall_color[:20]!r} (allowed: {', '.join(WALLS)})")
+    if view == "wall" and reference not in REFERENCES:
+        return _not_found(f"no scale reference {reference[:20]!r} (allowed: {', '.join(REFERENCES)})")
+    served = _served(state)
+    key = f"{request.url.path}?{request.url.query}"
+    hit = served.get(key)
+    if hit is MISSING:
+        found = await _configuration(state, sku, request.query_params)
+        if found is None:
+            return _not_found()
+        artwork, resolved = found
+        try:
+            path = await state.previews.preview(artwork, resolved, width, view=view, extension=extension,
+                                                wall=wall_color, reference=reference)
+        except Busy:
+            return _busy()
+        body = await anyio.Path(path).read_bytes()
+        hit = Served(body, FORMATS[extension].media_type, _FOREVER if version == Previews.version(artwork)
+                     else "public, max-age=60", '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+        served.put(key, hit)
+    headers = {"Cache-Control": hit.cache_control, "ETag": hit.etag}
+    if request.headers.get("if-none-match") == hit.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(hit.body, media_type=hit.media_type, headers=headers)
+
+
+def _served(state: WidgetState) -> TtlCache[str, Served]:
+    """The in-memory pictures of this process, made from the cache settings on first use."""
+    if state.previews.served is None:
+        s = state.runtime.settings
+        state.previews.served = TtlCache(s.cache_ttl, s.cache_max_entries, s.cache_max_bytes)
+    return state.previews.served
 
 
 async def _configuration(state: WidgetState, sku: str, query: Mapping[str, str]) -> tuple[Artwork, Resolved] | None:

@@ -9,26 +9,35 @@ scale; a master without either (imported before working copies existed) gets one
 a time, and only within the pixel limit. Concurrent requests for one picture wait for one render
 (:mod:`single_flight`), and renders run on at most as many threads as there are cores.
 
-The preview is a simple composite (wall, shadow, frame with a bevel, matte, print or canvas face with
-its wrapped edge); it shows proportions and colours honestly, not photographic texture.
+A configuration becomes a :class:`easel.previews.piece.Piece` here (:func:`piece_for`), with its
+frame's moulding profile from ``data/frames.json``; :mod:`easel.previews` draws it, alone (the front view,
+square) or hung on a wall at true scale (the wall view, 4:3), and :mod:`easel.previews.encoding` writes it
+as JPEG, WebP or AVIF.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
 import anyio.to_thread
-from PIL import Image, ImageColor, ImageDraw, ImageFilter
+from PIL import Image, ImageColor
 
 from ..domain.catalog import Artwork
 from ..domain.configuration import Resolved
 from ..domain.options import OptionTables
+from ..previews.encoding import write
+from ..previews.piece import CanvasEdge, EdgeKind, MatteBoard, Piece
+from ..previews.profiles import RGB, FrameProfile, load_profiles
+from ..previews.views import FILL, front_view
+from ..previews.wall import wall_view
 from ..services.artwork_images import (
     WORK_EDGE,
     ImageRejected,
@@ -38,19 +47,29 @@ from ..services.artwork_images import (
     working_copy_is_current,
     working_copy_path,
 )
+from ..ttl_cache import TtlCache
 from .render_cache import RenderCache
 from .single_flight import SingleFlight
 
-RENDERER = "2"
+RENDERER = "3"
 THUMB_WIDTHS = (240, 480)
 PREVIEW_WIDTHS = (300, 600, 1200)
-_SMALL_SOURCE = 640  # enough for thumbnails and 600 px previews (the picture is at most 84 % of it)
-_LARGE_SOURCE = WORK_EDGE
+_SMALL_SOURCE = 640  # enough for thumbnails
 _KEEP_SOURCES = 16  # decoded sources kept in memory (a 640 px one is about 1 MB)
-_WALL = (236, 234, 230)
+_EDGES: dict[str, EdgeKind] = {"mirror": "mirror", "blur": "blur", "color": "color"}
 
 
-def _hex(color: str | None, fallback: tuple[int, int, int]) -> tuple[int, int, int]:
+@dataclass(frozen=True, slots=True)
+class Served:
+    """A picture's bytes and the headers it was served with."""
+
+    body: bytes
+    media_type: str
+    cache_control: str
+    etag: str
+
+
+def _hex(color: str | None, fallback: RGB) -> RGB:
     if not color:
         return fallback
     try:
@@ -60,20 +79,18 @@ def _hex(color: str | None, fallback: tuple[int, int, int]) -> tuple[int, int, i
     return rgb[0], rgb[1], rgb[2]
 
 
-def _shade(rgb: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
-    r, g, b = (max(0, min(255, round(v * factor))) for v in rgb)
-    return r, g, b
-
-
 class Previews:
     def __init__(self, folder: Path, tables: OptionTables, *, cache_bytes: int = 500_000_000,
                  max_pixels: int = 80_000_000, max_pending: int = 256) -> None:
         self.folder = folder
         self.tables = tables
+        self.profiles = load_profiles((f.code, f.width) for f in tables.frames)
         self.max_pixels = max_pixels
         self.cache = RenderCache(folder, cache_bytes)
         self.flights = SingleFlight(max_pending)
         self.rendered = 0  # pictures rendered by this process (what single-flight saves shows here)
+        # Pictures just served, by URL, in memory (:mod:`images` makes it from the cache settings on first use).
+        self.served: TtlCache[str, Served] | None = None
         self._threads = anyio.CapacityLimiter(os.cpu_count() or 1)
         self._sources: OrderedDict[tuple[str, str, int], Image.Image] = OrderedDict()
         self._lock = threading.Lock()
@@ -94,11 +111,18 @@ class Previews:
         await self._ensure(target, lambda: self._render_thumbnail(artwork, width, target))
         return target
 
-    async def preview(self, artwork: Artwork, resolved: Resolved, width: int) -> Path:
-        """The preview's file, rendered if needed; :class:`single_flight.Busy` when too many renders wait."""
-        name = f"{resolved.sku}-{self.version(artwork)}-{width}.jpg"
+    async def preview(self, artwork: Artwork, resolved: Resolved, width: int, *, view: str = "front",
+                      extension: str = "jpg", wall: str = "white", reference: str = "sofa") -> Path:
+        """The preview's file (``view`` front or wall, in the format of ``extension``), rendered if needed;
+        :class:`single_flight.Busy` when too many renders wait."""
+        scene = f"-{wall}-{reference}" if view == "wall" else ""
+        name = f"{resolved.sku}-{self.version(artwork)}-{view}{scene}-{width}.{extension}"
         target = self.folder / "previews" / name[:2] / name
-        await self._ensure(target, lambda: self._render_preview(artwork, resolved, width, target))
+
+        def render() -> None:
+            self._render_preview(artwork, resolved, width, target, view, extension, wall, reference)
+
+        await self._ensure(target, render)
         return target
 
     async def _ensure(self, target: Path, render: Callable[[], None]) -> None:
@@ -122,7 +146,11 @@ class Previews:
                 self._sources[key] = found
                 return found
         try:
-            source = reduced(self._decodable(artwork, key[1]), edge, self.max_pixels)
+            path = self._decodable(artwork, key[1])
+            if path.suffix == ".jpg" and path != Path(artwork.image):
+                source = _working_copy_at(path, _fitted((artwork.width_px, artwork.height_px), edge))
+            else:
+                source = reduced(path, edge, self.max_pixels)
         except (ImageRejected, OSError):
             ratio = artwork.height_px / max(1, artwork.width_px)
             size = (edge, max(1, round(edge * ratio))) if ratio <= 1 else (max(1, round(edge / ratio)), edge)
@@ -153,9 +181,18 @@ class Previews:
         image.thumbnail((width, width), Image.Resampling.LANCZOS)
         self._store(image, target, quality=82)
 
-    def _render_preview(self, artwork: Artwork, resolved: Resolved, width: int, target: Path) -> None:
-        source = self._source(artwork, _SMALL_SOURCE if width <= _SMALL_SOURCE else _LARGE_SOURCE)
-        self._store(compose(source, resolved, self.tables, width), target, quality=85)
+    def _render_preview(self, artwork: Artwork, resolved: Resolved, width: int, target: Path, view: str,
+                        extension: str, wall: str, reference: str) -> None:
+        source = self._source(artwork, math.ceil(width * FILL))
+        piece = piece_for(resolved, self.tables, self.profiles)
+        if view == "front":
+            image = front_view(piece, source, width)
+        else:
+            image = wall_view(piece, source, width, wall, reference)
+        size = write(image, target, extension)
+        with self._lock:
+            self.rendered += 1
+        self.cache.added(size)
 
     def _store(self, image: Image.Image, target: Path, quality: int) -> None:
         size = save_jpeg(image, target, quality=quality)
@@ -164,77 +201,39 @@ class Previews:
         self.cache.added(size)
 
 
-def compose(source: Image.Image, resolved: Resolved, tables: OptionTables, size: int) -> Image.Image:
-    """A ``size`` x ``size`` picture of the finished piece on a wall, to scale."""
+def _fitted(size: tuple[int, int], edge: int) -> tuple[int, int]:
+    w, h = size
+    scale = edge / max(w, h, 1)
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def _working_copy_at(path: Path, size: tuple[int, int]) -> Image.Image:
+    """A working copy (an upright RGB JPEG easel wrote) at ``size``, the JPEG decoder scaling it down by
+    2, 4 or 8 as it reads when that still leaves enough pixels (which needs the box's real shape, not a
+    square)."""
+    with Image.open(path) as image:
+        image.draft("RGB", size)
+        work = image.convert("RGB") if image.mode != "RGB" else image
+        if work.size == size:
+            return work.copy()
+        return work.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
+def piece_for(resolved: Resolved, tables: OptionTables, profiles: dict[str, FrameProfile]) -> Piece:
+    """What a configuration looks like, in inches: its picture, frame profile, matte, paper margin or canvas
+    edge (``Piece.outer`` is the configuration's ``outer_size``)."""
     c = resolved.configuration
     style = tables.style_by_code[c.style]
-    frame = tables.frame_by_code[c.frame]
+    frame = profiles.get(c.frame) if style.framed else None
     matte = tables.matte_by_code[c.matte]
-    wrap = bool(style.border_types) and not style.framed
-    depth = float(c.stretcher_bar or 0.75) if wrap else 0.0
-    ow, oh = resolved.outer_size
-    scale = size * 0.84 / max(ow + depth, oh + depth)
-
-    def px(inches: float) -> int:
-        return max(1, round(inches * scale))
-
-    wall = Image.new("RGB", (size, size), _WALL)
-    left = (size - px(ow + depth)) // 2
-    top = (size - px(oh + depth)) // 2
-    box = (left, top, left + px(ow), top + px(oh))
-    shadow = Image.new("L", (size // 4, size // 4), 0)  # blurred small, then scaled up: cheap and soft
-    offset = max(2, size // 100)
-    ImageDraw.Draw(shadow).rectangle(tuple(v // 4 for v in (
-        box[0] + offset, box[1] + 2 * offset, box[2] + offset + px(depth), box[3] + 2 * offset + px(depth))), fill=110)
-    shadow = shadow.filter(ImageFilter.GaussianBlur(max(1, size // 280)))
-    shadow = shadow.resize((size, size), Image.Resampling.BILINEAR)
-    wall.paste((60, 56, 50), (0, 0, size, size), shadow)
-    draw = ImageDraw.Draw(wall)
-    if style.framed:
-        color = _hex(frame.color, (40, 40, 40))
-        fw = px(frame.width) if frame.width else 0
-        draw.rectangle(box, fill=color)
-        if fw:
-            x0, y0, x1, y1 = box
-            draw.polygon([(x0, y0), (x1, y0), (x1 - fw, y0 + fw), (x0 + fw, y0 + fw)], fill=_shade(color, 1.25))
-            draw.polygon([(x0, y1), (x1, y1), (x1 - fw, y1 - fw), (x0 + fw, y1 - fw)], fill=_shade(color, 0.7))
-        inner = (box[0] + fw, box[1] + fw, box[2] - fw, box[3] - fw)
-        picture = inner
-        if matte.width:
-            draw.rectangle(inner, fill=_hex(matte.color, (250, 250, 246)))
-            mw = px(matte.width)
-            picture = (inner[0] + mw, inner[1] + mw, inner[2] - mw, inner[3] - mw)
-            draw.rectangle((picture[0] - 1, picture[1] - 1, picture[2], picture[3]), outline=(200, 198, 192))
-    elif wrap:
-        picture = box
-        _wrap_edges(wall, source, resolved, box, px(depth))
-    else:
-        draw.rectangle(box, fill=(252, 252, 250))
-        edge = px(c.border_width) if c.border_width else 0
-        picture = (box[0] + edge, box[1] + edge, box[2] - edge, box[3] - edge)
-    w, h = max(1, picture[2] - picture[0]), max(1, picture[3] - picture[1])
-    wall.paste(source.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=2.0), (picture[0], picture[1]))
-    return wall
-
-
-def _wrap_edges(wall: Image.Image, source: Image.Image, resolved: Resolved, box: tuple[int, int, int, int],
-                depth: int) -> None:
-    """The right and bottom sides of a gallery wrap, seen slightly from the side."""
-    c = resolved.configuration
-    x0, y0, x1, y1 = box
-    w, h = x1 - x0, y1 - y0
-    face = source.resize((max(1, w), max(1, h)))
-    if c.border_type == "color":
-        color = _shade(_hex(c.border_color, (128, 128, 128)), 0.8)
-        right: Image.Image = Image.new("RGB", (depth, h), color)
-        bottom: Image.Image = Image.new("RGB", (w, depth), color)
-    else:
-        right = face.crop((w - depth, 0, w, h)).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-        bottom = face.crop((0, h - depth, w, h)).transpose(Image.Transpose.FLIP_TOP_BOTTOM)
-        if c.border_type == "blur":
-            right = right.filter(ImageFilter.GaussianBlur(max(1, depth // 2)))
-            bottom = bottom.filter(ImageFilter.GaussianBlur(max(1, depth // 2)))
-        right = Image.eval(right, lambda v: int(v * 0.8))
-        bottom = Image.eval(bottom, lambda v: int(v * 0.7))
-    wall.paste(right, (x1, y0 + depth // 2))
-    wall.paste(bottom, (x0 + depth // 2, y1))
+    board = MatteBoard(matte.width, _hex(matte.color, (250, 250, 246))) if matte.width else None
+    canvas = None
+    margin = 0.0
+    if style.border_types:
+        kind = _EDGES.get(c.border_type or "", "mirror")
+        canvas = CanvasEdge(float(c.stretcher_bar or 0.75), kind,
+                            _hex(c.border_color, (128, 128, 128)) if kind == "color" else None)
+    elif board is None:
+        margin = float(c.border_width)
+    w, h = resolved.image_size
+    return Piece((float(w), float(h)), frame, board, margin, canvas)

@@ -10,9 +10,10 @@ _API = ["GET", "OPTIONS"]
 
 routes: list[BaseRoute] = [
     Route("/code.js", script.code_js, methods=["GET"]),
-    Route("/assets/{name}", script.stylesheet, methods=["GET"]),
+    Route("/assets/{name}", script.asset, methods=["GET"]),
     Route("/thumb/{code}/{version}/{width:int}.jpg", images.thumbnail, methods=["GET"]),
-    Route("/preview/{sku}/{version}/{width:int}.jpg", images.preview, methods=["GET"]),
+    Route("/preview/{sku}/{version}/{width:int}.{ext}", images.preview, methods=["GET"]),
+    Route("/wall/{sku}/{version}/{width:int}.{ext}", images.wall, methods=["GET"]),
     Route("/api/options", api.options, methods=_API),
     Route("/api/search", api.search, methods=_API),
     Route("/api/artworks/{code}", api.artwork, methods=_API),

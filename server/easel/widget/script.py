@@ -1,10 +1,12 @@
-"""``GET /widget/v1/code.js?api_key=KEY``: the widget, with the merchant's settings, and its CSS.
+"""``GET /widget/v1/code.js?api_key=KEY``: the widget, with the merchant's settings, its CSS and source map.
 
-The script is ``widget_assets/widget.js`` (minified) with the merchant's settings and the option tables
-in place of its ``__EASEL_CONFIG__`` placeholder; it is cached for five minutes and revalidated by ETag,
-in gzip or brotli. A missing or unknown key, or a database that does not answer, gets a small script
-that logs one console error, shows a notice in ``#box_widget`` and defines a do-nothing ``image2art``
-so the page's own calls (``setOptions``, ``$(window).on``) do not throw as well. Never a 500.
+The script is the esbuild build of ``widget_assets/src`` (see :mod:`easel.widget.assets`) with the
+merchant's settings and the option tables in place of its ``__EASEL_CONFIG__`` placeholder; it is cached
+for five minutes and revalidated by ETag, in gzip or brotli, and names its source map, which (like the
+CSS) has a content-hashed name under ``assets/`` and is cached forever: one map for every merchant.
+A missing or unknown key, or a database that does not answer, gets a small script that logs one console
+error, shows a notice in ``#box_widget`` and defines a do-nothing ``image2art`` so the page's own calls
+(``setOptions``, ``$(window).on``) do not throw as well. Never a 500.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from starlette.responses import Response
 
 from ..domain.merchants import Merchant
 from ..settings import SettingsError
-from .assets import Bundle
+from .assets import Bundle, WidgetBuildError
 from .http_cache import cached_response
 from .state import WidgetState, widget_state
 
@@ -29,6 +31,8 @@ logger = logging.getLogger("easel.widget")
 SCRIPT_TYPE = "text/javascript; charset=utf-8"
 SCRIPT_CACHE = "public, max-age=300, stale-while-revalidate=86400"
 _CSS_NAME = re.compile(r"^widget\.[0-9a-f]{12}\.css$")
+_MAP_NAME = re.compile(r"^widget\.[0-9a-f]{12}\.js\.map$")
+_FOREVER = "public, max-age=31536000, immutable"
 
 _NOTICE = """(function(w,d,m){
 console.error("easel widget: "+m);
@@ -95,17 +99,39 @@ async def code_js(request: Request) -> Response:
     if merchant is None:
         return notice_script(f"unknown api_key {api_key[:64]!r}; check the key in the script tag")
     request.scope.setdefault("state", {})["merchant"] = merchant.username
-    bundle = state.assets.bundle()
+    try:
+        bundle = state.assets.bundle()
+    except WidgetBuildError as err:
+        logger.error("code.js: %s", err)
+        return notice_script("the widget is not built on this server; its log says how to build it")
     body = bundle.script_head + js_literal(widget_config(state, merchant, api_key, bundle)) + bundle.script_tail
     return cached_response(request, state.scripts.get(body.encode()), SCRIPT_TYPE, SCRIPT_CACHE)
 
 
-async def stylesheet(request: Request) -> Response:
-    """``GET /widget/v1/assets/widget.<hash>.css``: forever-cacheable when the hash is current."""
+async def asset(request: Request) -> Response:
+    """``GET /widget/v1/assets/widget.<hash>.css`` and ``….js.map``: forever-cacheable when the hash is current.
+
+    A stale CSS name still gets the current CSS, briefly cached (a cached script may name it); a stale
+    map name is a 404, since another build's map would point at the wrong code."""
     name = request.path_params["name"]
-    if not _CSS_NAME.match(name):
-        return Response("not found", status_code=404, media_type="text/plain")
-    bundle = widget_state(request).assets.bundle()
-    cache = "public, max-age=31536000, immutable" if name == bundle.css_name else "public, max-age=60"
+    is_css, is_map = bool(_CSS_NAME.match(name)), bool(_MAP_NAME.match(name))
+    if not (is_css or is_map):
+        return _not_found()
+    try:
+        bundle = widget_state(request).assets.bundle()
+    except WidgetBuildError as err:
+        logger.error("%s: %s", name, err)
+        return Response("the widget is not built on this server", status_code=503, media_type="text/plain",
+                        headers={"Cache-Control": "no-store"})
+    if is_map:
+        if name != bundle.map_name:
+            return _not_found()
+        return cached_response(request, bundle.source_map, "application/json", _FOREVER)
+    cache = _FOREVER if name == bundle.css_name else "public, max-age=60"
     return cached_response(request, bundle.css, "text/css; charset=utf-8", cache)
+
+
+
+def _not_found() -> Response:
+    return Response("not found", status_code=404, media_type="text/plain", headers={"Cache-Control": "max-age=60"})
 

@@ -1,0 +1,57 @@
+"""``GET /orders/:id`` is answered from memory only while nothing has been committed since it was read:
+a status another process (a worker) commits is what the very next read answers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+
+from easel.runtime import Runtime
+from easel.settings import Settings
+
+from .dispatch_helpers import get_order, place, styled_skus
+
+STATUSES = ["Processing", "In Production", "In Transit", "On Hold", "Delivered"]
+
+# Another process, as a worker is: commit a status, say so, wait to be told to go on.
+WRITER = """
+import asyncio, sys
+from sqlalchemy import update
+from easel.storage.engine import create_engine
+from easel.storage.tables import orders
+
+async def main(url, order_id, statuses):
+    engine = create_engine(url)
+    try:
+        for status in statuses:
+            async with engine.begin() as conn:
+                await conn.execute(update(orders).where(orders.c.id == order_id).values(status=status))
+            print(status, flush=True)
+            sys.stdin.readline()
+    finally:
+        await engine.dispose()
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3:]))
+"""
+
+
+async def test_a_status_committed_by_another_process_is_read_at_once(
+        client: httpx.AsyncClient, demo_runtime: Runtime, settings: Settings) -> None:
+    order_id = await place(client, await styled_skus(demo_runtime, "CG", "S"))
+    first = await get_order(client, order_id)
+    assert await get_order(client, order_id) == first  # read again: from memory on SQLite
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, settings.resolved_database_url, str(order_id),
+                               *STATUSES * 4], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert writer.stdin is not None and writer.stdout is not None
+    try:
+        for expected in STATUSES * 4:
+            assert writer.stdout.readline().strip() == expected  # committed by the other process
+            for _ in range(3):  # the first read after the commit, and the ones served from memory after it
+                assert (await get_order(client, order_id))["status"] == expected
+            writer.stdin.write("\n")
+            writer.stdin.flush()
+    finally:
+        writer.stdin.close()
+        assert writer.wait(timeout=30) == 0
