@@ -31,7 +31,10 @@ class WidgetBuildHook(BuildHookInterface):  # type: ignore[type-arg]
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         root = Path(self.root)
-        if version == "editable" or _current(root / "widget_assets"):
+        if version == "editable":
+            return
+        build_data["force_include"][str(root / "widget_assets" / "dist")] = "easel/widget_assets/dist"
+        if _current(root / "widget_assets"):
             return
         npm = shutil.which("npm")
         if npm is None:
