@@ -189,12 +189,23 @@ async def test_widget_settings_keys_and_validation(client: httpx.AsyncClient, de
     assert gone.status_code in (401, 403, 404)  # forgotten at once in this process
     assert [c[1] for c in await _changes(demo_runtime)] == ["widget api_key", "widget api_key"]
     assert "ShowHardwareOption: false" in (await client.get("/admin/widget", params={"hardware": "off"})).text
+    saved = await client.post("/admin/widget", data={
+        "csrf": csrf_of(page), "allowed_origins": "https://Shop.example\nhttp://127.0.0.1:*", "cart_path": "/cart/add",
+        "cart_mode": "relay", "login_url": "/login", "pricing_requires_login": "on"})
+    assert saved.status_code == 303
+    merchant = await _merchant(demo_runtime)
+    assert merchant.allowed_origins == ("https://shop.example", "http://127.0.0.1:*") and merchant.cart_mode == "relay"
+    changed = {c[1]: c[2:] for c in await _changes(demo_runtime)}
+    assert changed["cart_mode"] == ("direct", "relay") and changed["pricing_requires_login"] == ("off", "on")
+    assert changed["allowed_origins"] == ("http://127.0.0.1:*, http://localhost:*", "https://shop.example, "
+                                                                                    "http://127.0.0.1:*")
+    assert "require_customer_token" not in changed  # unchanged fields are not recorded
 
 
 # --- the test event and the test item, against real receivers ---------------------------------------------------
 
 @pytest.fixture
-async def open_client(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
+async def open_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The demo app whose outbound guard lets requests reach this machine (EASEL_CALLBACKS_ALLOW_PRIVATE)."""
     from dataclasses import replace
 
@@ -211,7 +222,7 @@ async def open_client(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClie
 
         transport = httpx.ASGITransport(app=with_state)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http, runtime
+            yield http
     await runtime.close()
 
 
@@ -222,8 +233,8 @@ def _receiver(seen: list[tuple[dict[str, str], bytes]]) -> Starlette:
     return Starlette(routes=[Route("/hook", take, methods=["POST"]), Route("/cart/add", take, methods=["POST"])])
 
 
-async def test_a_test_event_is_signed_and_its_answer_shown(open_client: tuple[httpx.AsyncClient, Runtime]) -> None:
-    client, runtime = open_client
+async def test_a_test_event_is_signed_and_its_answer_shown(open_client: httpx.AsyncClient) -> None:
+    client = open_client
     seen: list[tuple[dict[str, str], bytes]] = []
     with run_asgi(_receiver(seen)) as url:
         await _owner(client)
@@ -238,8 +249,8 @@ async def test_a_test_event_is_signed_and_its_answer_shown(open_client: tuple[ht
     verify(secret.group(1), headers, body)  # signed as order events are
 
 
-async def test_a_test_item_goes_through_the_relay(open_client: tuple[httpx.AsyncClient, Runtime]) -> None:
-    client, runtime = open_client
+async def test_a_test_item_goes_through_the_relay(open_client: httpx.AsyncClient) -> None:
+    client = open_client
     seen: list[tuple[dict[str, str], bytes]] = []
     with run_asgi(_receiver(seen)) as url:
         await _owner(client)
@@ -253,3 +264,53 @@ async def test_a_test_item_goes_through_the_relay(open_client: tuple[httpx.Async
     assert relayed.status_code == 200 and "Your cart answered HTTP 201" in relayed.text and "got it" in relayed.text
     assert json.loads(seen[0][1])["sku"]
     assert elsewhere.status_code == 400 and "not one of the shop&#39;s allowed origins" in elsewhere.text
+
+
+def test_the_command_line_goes_through_the_same_service(settings: Settings) -> None:
+    """``easel merchant set`` refuses with the panel's sentences and its changes are in the history as "cli"."""
+    import asyncio
+
+    from click.testing import CliRunner
+
+    from easel.cli import main
+
+    env = {"EASEL_DATA_DIR": str(settings.data_dir), "DATABASE_URL": settings.database_url,
+           "EASEL_SECRET_KEY": settings.secret_key}
+
+    def easel(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+        return result.exit_code, result.output
+
+    assert easel("merchant", "create", "acme")[0] == 0
+    assert easel("merchant", "set", "acme", "--markup", "PF=lots") == \
+        (1, "Error: markup for PF: 'lots' is not a percentage\n")
+    assert easel("merchant", "set", "acme", "--cart-mode", "direct", "--cart-path", "//evil")[1].endswith(
+        "cart path '//evil' must be a path on the merchant's site, such as /cart/add\n")
+    assert easel("merchant", "set", "acme", "--markup", "pf=30", "--require-timestamp")[0] == 0
+    assert easel("merchant", "rotate-secret", "acme")[0] == 0
+
+    async def history() -> list[tuple[str, str, str, str]]:
+        runtime = Runtime.create(settings)
+        try:
+            return await _changes(runtime, "acme")
+        finally:
+            await runtime.close()
+
+    assert asyncio.run(history()) == [("cli", "require_timestamp", "off", "on"), ("cli", "markup PF", "none", "30%"),
+                                      ("cli", "api secret", "(hidden)", "(new, hidden)")]
+
+
+async def test_fixed_prices_are_added_and_removed_with_their_history(client: httpx.AsyncClient,
+                                                                     demo_runtime: Runtime) -> None:
+    await _owner(client)
+    sku = "473784f02f26d24f"
+    page = (await client.get("/admin/prices")).text
+    assert (await client.post("/admin/prices", data=_price_form(page, sku_0=sku.upper(), price_0="139.5",
+                                                                action="save"))).status_code == 303
+    assert (await _merchant(demo_runtime)).markups.sku_cents == {sku: 13950}
+    page = (await client.get("/admin/prices")).text
+    assert f'value="{sku}"' in page and 'value="139.50"' in page
+    assert (await client.post("/admin/prices", data=_price_form(page, price_0="", action="save"))).status_code == 303
+    assert (await _merchant(demo_runtime)).markups.sku_cents == {}
+    assert [c[1:] for c in await _changes(demo_runtime)] == [(f"price {sku}", "none", "139.50"),
+                                                             (f"price {sku}", "139.50", "none")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cachetools import LRUCache
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..domain.merchants import Merchant
@@ -31,6 +32,11 @@ class MerchantDirectory:
         self.engine = engine
         self.secrets = secrets
         self._by_username: TtlCache[str, MerchantCredentials | None] = TtlCache(ttl, max_entries, max_bytes)
+        # Signed requests that carried nothing but the signature (a polled GET), once they verified: the
+        # request's exact bytes → (username, the secret they verified under); see api/auth.py. Bounded
+        # like the cache above: at most max_entries, each of at most max_bytes / max_entries bytes.
+        self.verified_reads: LRUCache[tuple[str, str, bytes, bytes], tuple[str, str]] = LRUCache(max(1, max_entries))
+        self.verified_read_max_bytes = max_bytes // max(1, max_entries)
 
     async def by_username(self, username: str) -> MerchantCredentials | None:
         cached = self._by_username.get(username)

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from ...domain.configuration import ConfigurationError
 from ...domain.merchants import Merchant
 from ...domain.pricing import Markups
+from ...runtime import Runtime
 from ...services.merchant_settings import SettingProblem, amount, markups_with, percent
 from ...services.products import UnknownArtwork
 from ...services.users import OWNER
@@ -48,12 +49,8 @@ class Sample:
 def _typed(form: dict[str, str], styles: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     """The markups and fixed prices as the form carries them (``markup_PF``, ``sku_0``/``price_0``)."""
     by_style = {s: form.get(f"markup_{s}", "") for s in styles}
-    by_sku: dict[str, str] = {}
-    for n in range(200):
-        if f"sku_{n}" not in form:
-            break
-        if form[f"sku_{n}"].strip():
-            by_sku[form[f"sku_{n}"]] = form.get(f"price_{n}", "")
+    rows = sorted(int(k[4:]) for k in form if k.startswith("sku_") and k[4:].isdigit() and len(k) < 12)
+    by_sku = {form[f"sku_{n}"]: form.get(f"price_{n}", "") for n in rows if form[f"sku_{n}"].strip()}
     return by_style, by_sku
 
 
@@ -63,14 +60,24 @@ def _trial(form: dict[str, str], styles: list[str]) -> Markups:
     return markups_with(Markups(), by_style, by_sku, styles)
 
 
-async def _sample(request: Request, merchant: Merchant, markups: Markups, form: dict[str, str]) -> Sample:
+async def first_artwork(runtime: Runtime) -> str:
+    """The catalogue's first artwork (by title): the sample when none was picked; "" for an empty catalogue."""
+    async with runtime.engine.connect() as conn:
+        found, _ = await catalog_store.search_artworks(conn, limit=1)
+    return found[0].code if found else ""
+
+
+async def _sample(request: Request, merchant: Merchant, markups: Markups, form: dict[str, str]) -> Sample | None:
     runtime = panel_of(request).runtime
     choices = {k: form[k] for k in SAMPLE_FIELDS[1:] if form.get(k)}
+    code = form.get("code", "") or await first_artwork(runtime)
+    if not code:
+        return None
     try:
-        artwork = await runtime.products.artwork(form.get("code", "") or "MP148A")
+        artwork = await runtime.products.artwork(code)
         product = runtime.products.offered(replace(merchant, markups=markups), artwork, choices)
     except UnknownArtwork:
-        raise SettingProblem([f"there is no artwork {form.get('code', '')[:40]!r}"]) from None
+        raise SettingProblem([f"there is no artwork {code[:40]!r}"]) from None
     except ConfigurationError as err:
         raise SettingProblem([f"that configuration cannot be made: {err}"]) from None
     config = product.resolved.configuration
@@ -134,6 +141,9 @@ async def preview(request: Request, visitor: Visitor) -> Response:
                                                                               .style_by_code)), form)
     except SettingProblem as err:
         return JSONResponse({"errors": err.problems}, status_code=400, headers={"Cache-Control": "no-store"})
+    if sample is None:
+        return JSONResponse({"errors": ["the catalogue has no artwork to price"]}, status_code=409,
+                            headers={"Cache-Control": "no-store"})
     return JSONResponse({"title": sample.title, "sku": sample.sku, "choices": sample.choices,
                          "list_price": amount(sample.list_cents), "price": amount(sample.price_cents),
                          "fixed": sample.fixed, "markup": sample.markup, "currency": merchant.currency},

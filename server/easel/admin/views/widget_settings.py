@@ -23,13 +23,13 @@ from ...widget.cart import signed_item
 from ...widget.relay import relay_to_cart
 from ...widget.state import widget_state
 from ..auth import Visitor, merchant_of, signed_in
-from ..context import host_widget_state, settings_service
+from ..context import host_widget_state, panel_of, settings_service
 from ..forms import posted
 from ..pages import render
+from .prices import first_artwork
 
 HISTORY_FIELDS = ("allowed_origins", "cart_path", "cart_mode", "login_url", "pricing_requires_login",
                   "require_customer_token", "widget api_key")
-SAMPLE_ARTWORK = "MP148A"
 
 
 def _values(merchant: Merchant) -> dict[str, Any]:
@@ -39,8 +39,11 @@ def _values(merchant: Merchant) -> dict[str, Any]:
             "require_customer_token": merchant.require_customer_token}
 
 
-def _test_origins(merchant: Merchant) -> list[str]:
-    return [o for o in merchant.allowed_origins if not o.endswith(":*")]
+def _test_origins(request: Request, merchant: Merchant) -> list[str]:
+    """Origins to offer for the test item: this page's own (when allowed) and every exact one registered."""
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    return list(dict.fromkeys([own] if merchant.origin_allowed(own) else []) |
+                dict.fromkeys(o for o in merchant.allowed_origins if not o.endswith(":*")))
 
 
 async def _page(request: Request, visitor: Visitor, *, status: int = 200, errors: list[str] | None = None,
@@ -49,7 +52,7 @@ async def _page(request: Request, visitor: Visitor, *, status: int = 200, errors
     hardware = request.query_params.get("hardware", "on") != "off"
     return render(request, visitor, "widget.html", status=status, errors=errors or [],
                   values=values or _values(merchant), test=test, notice=notice, hardware=hardware,
-                  key=merchant.api_keys[0] if merchant.api_keys else "", origins=_test_origins(merchant),
+                  key=merchant.api_keys[0] if merchant.api_keys else "", origins=_test_origins(request, merchant),
                   history=await settings_service(request).history(merchant.id, HISTORY_FIELDS))
 
 
@@ -103,7 +106,10 @@ async def test_item(request: Request, visitor: Visitor) -> Response:
     state = host_widget_state(request) or widget_state(request)
     caller = Caller(merchant, origin, state)
     try:
-        item = await signed_item(request, caller, {"code": SAMPLE_ARTWORK, "choices": {}, "quantity": 1})
+        code = await first_artwork(panel_of(request).runtime)
+        if not code:
+            raise ApiProblem(409, "No artwork", "the catalogue has no artwork to make a test item of")
+        item = await signed_item(request, caller, {"code": code, "choices": {}, "quantity": 1})
         test["item"] = json.dumps(item, indent=2)
         if merchant.cart_mode == "relay":
             result = await relay_to_cart(caller, item, None, "")
