@@ -44,6 +44,9 @@ MERCHANTS: list[tuple[str, str, str, dict[str, object]]] = [
                                               "test_mode": True}),
     ("elsewhere", "elsewhere-key", ELSEWHERE_SECRET, {"allowed_origins": ["https://shop.example"],
                                                       "cart_path": "/cart", "test_mode": True}),
+    # Everything routed to Pwinty alone: some styles lack some sizes (framed paper has no XL).
+    ("pwintyshop", "pwinty-key", RELAY_SECRET, {"allowed_origins": LOCAL_ORIGINS, "cart_path": "/merchant/cart",
+                                                "test_mode": True, "routing": {"default": ["pwinty"]}}),
 ]
 
 

@@ -3,17 +3,34 @@ the back button, a phone-sized screen, and input that should not break anything.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
+import httpx
 from playwright.sync_api import Page
+
+from easel.previews.encoding import FORMATS
 
 from . import pages
 from .conftest import Console
 from .launch import Site
 from .serve import HOSTILE_TITLE
-from .widget import W, change, choose, count, events, hash_of, open_page, shown_price, wait_event, wait_grid
+from .widget import (
+    W,
+    change,
+    choose,
+    count,
+    events,
+    hash_of,
+    open_page,
+    pressed_label,
+    shown_price,
+    wait_event,
+    wait_grid,
+    wait_preview,
+)
 
 
 def _titles(page: Page) -> list[str]:
@@ -211,3 +228,141 @@ def test_a_phone_sized_screen(page: Page, shop_url: str) -> None:
     assert box is not None and box["height"] >= 44
     choose(page, "substrate", "canvas")
     assert events(page).count("widget:price:changed") == 2
+
+
+def test_wall_view_is_a_tab_beside_the_front_view(page: Page, site: Site, easel_url: str) -> None:
+    open_page(page, site.page("/wall", pages.shop(easel_url, after=pages.options())) +
+              "#/product/edit/V00551/paper/PF/F0101/M?matte=ML002")
+    first = wait_event(page, "widget:price:changed")
+    sku = first["product"]["sku"]
+    front = wait_preview(page, f"/preview/{sku}/")
+    assert front["width"] == front["height"]  # the piece alone is square
+    tabs = page.locator(f'{W} [role="tablist"] [role="tab"]')
+    assert tabs.all_inner_texts() == ["Front", "On a wall"]
+    assert tabs.evaluate_all("(t) => t.map((x) => x.getAttribute('aria-selected'))") == ["true", "false"]
+    page.click(f'{W} [role="tab"] >> text=On a wall')
+    wall = wait_preview(page, f"/wall/{sku}/")
+    assert abs(wall["width"] / wall["height"] - 4 / 3) < 0.01  # the wall view is 4:3
+    assert page.get_attribute(f"{W} #nep-tab-wall", "aria-selected") == "true"
+    panel = page.locator(f'{W} [role="tabpanel"]')
+    assert panel.get_attribute("aria-labelledby") == "nep-tab-wall"
+    assert "on a wall" in str(page.get_attribute(f"{W} .nep-preview", "alt"))
+    # An option change keeps the wall view, for the new piece.
+    detail = choose(page, "size", "L")
+    wait_preview(page, f"/wall/{detail['product']['sku']}/")
+    # The keyboard: arrows move between the tabs and select (roving tabindex), as screen readers expect.
+    page.focus(f"{W} #nep-tab-wall")
+    page.keyboard.press("ArrowLeft")
+    wait_preview(page, f"/preview/{detail['product']['sku']}/")
+    assert page.evaluate("() => document.activeElement.id") == "nep-tab-front"
+    assert tabs.evaluate_all("(t) => t.map((x) => [x.getAttribute('aria-selected'), x.tabIndex])") == \
+        [["true", 0], ["false", -1]]
+    page.keyboard.press("End")
+    wait_preview(page, f"/wall/{detail['product']['sku']}/")
+
+
+def test_size_options_say_the_outer_size_in_inches_and_cm(page: Page, site: Site, easel_url: str) -> None:
+    """Each size's label is what hangs on the wall: the same figures the server gives as outer_size, for
+    a print, a framed print with a matte, a gallery wrap and a framed canvas, before and after a frame change."""
+    open_page(page, site.page("/sizes", pages.shop(easel_url, after=pages.options())) +
+              "#/product/edit/V00551/paper/PO/F0000/S")
+    wait_event(page, "widget:price:changed")
+    assert page.inner_text(f'{W} [data-opt="size"] legend') == "Size on the wall"
+    steps = [("size", "M"), ("style", "PF"), ("matte", "ML010"), ("frame", "F0420"), ("size", "L"),
+             ("substrate", "canvas"), ("size", "S"), ("style", "CF")]
+    for option, value in steps:
+        detail = choose(page, option, value)
+        w, h = (int(x) for x in detail["product"]["outer_size"].split("x"))
+        expected = f"{w} × {h} in ({round(w * 2.54)} × {round(h * 2.54)} cm)"
+        assert pressed_label(page, "size").startswith(f"{detail['product']['size']} · {expected}"), (option, value)
+        assert page.inner_text(f"{W} .nep-dims") == f"Size on the wall: {expected}"
+        for label in page.locator(f'{W} [data-opt="size"] [data-val]').all_inner_texts():
+            assert re.fullmatch(r"[A-Z]+ · \d+ × \d+ in \(\d+ × \d+ cm\)✓?", label.strip()), label
+
+
+# Records, on every DOM change and every frame, whether the preview in the page is a fully loaded picture.
+WATCH_PREVIEW = """() => {
+  window.__blank = []; window.__seen = new Set();
+  const look = (why) => {
+    const i = document.querySelector('#nep_widget .nep-preview');
+    if (!i || !i.complete || !i.naturalWidth || !i.getAttribute('src')) window.__blank.push(why + ' ' + (i && i.src));
+    else window.__seen.add(i.getAttribute('src'));
+  };
+  new MutationObserver(() => look('mutation')).observe(document.querySelector('#nep_widget .nep-pv'),
+    {subtree: true, childList: true, attributes: true});
+  const tick = () => { look('frame'); requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+}"""
+
+
+def test_preview_never_blanks_between_configurations(page: Page, site: Site, easel_url: str) -> None:
+    open_page(page, site.page("/steady", pages.shop(easel_url, after=pages.options())) +
+              "#/product/edit/V00551/paper/PF/F0101/S")
+    wait_preview(page, wait_event(page, "widget:price:changed")["product"]["sku"])
+    page.evaluate(WATCH_PREVIEW)
+    detail = {}
+    for option, value in [("frame", "F0092"), ("matte", "ML002"), ("size", "M"), ("frame", "F0420")]:
+        detail = choose(page, option, value)
+    for value in ("F0101", "F0092", "F0420"):  # quick clicks: only the last one needs to be shown
+        page.click(f'{W} [data-opt="frame"] [data-val="{value}"]')
+    page.click(f'{W} [role="tab"] >> text=On a wall')
+    last = wait_event(page, "widget:price:changed", count(page, "widget:price:changed") - 1)
+    wait_preview(page, f"/wall/{last['product']['sku']}/")
+    assert detail["product"]["frame"] == "F0420"
+    assert page.evaluate("() => window.__blank") == []
+    assert page.evaluate("() => window.__seen.size") >= 5  # the pictures really changed, each time whole
+
+
+def test_preview_is_a_picture_with_widths_and_formats(page: Page, site: Site, easel_url: str) -> None:
+    open_page(page, site.page("/picture", pages.shop(easel_url, after=pages.options())) +
+              "#/product/edit/V00551/canvas/CG/F0000/S")
+    sku = wait_event(page, "widget:price:changed")["product"]["sku"]
+    shown = wait_preview(page, sku)
+    picture = page.evaluate("""() => {
+      const i = document.querySelector('#nep_widget .nep-preview'), p = i.parentElement;
+      return {parent: p.tagName, sizes: i.sizes, srcset: i.srcset,
+              sources: [...p.querySelectorAll('source')].map((s) => [s.type, s.srcset, s.sizes])};
+    }""")
+    assert picture["parent"] == "PICTURE" and picture["sizes"]
+    offered = [f for f in ("avif", "webp") if f in FORMATS]
+    assert "webp" in offered
+    assert [s[0] for s in picture["sources"]] == [f"image/{f}" for f in offered]
+    for ext, srcset in [*((f, s[1]) for f, s in zip(offered, picture["sources"], strict=True)),
+                        ("jpg", picture["srcset"])]:
+        entries = [e.strip().rsplit(" ", 1) for e in srcset.split(",")]
+        assert [w for _, w in entries] == ["300w", "600w", "1200w"]
+        for url, width in entries:
+            assert f"/preview/{sku}/" in url and url.split("?")[0].endswith(f"/{width[:-1]}.{ext}")
+        got = httpx.get(entries[0][0])  # the smallest of each: the server answers in that format
+        assert got.status_code == 200 and got.headers["content-type"] == f"image/{'jpeg' if ext == 'jpg' else ext}"
+    assert shown["current"].split("?")[0].endswith(f".{offered[0]}")  # chromium takes the first it decodes
+    assert shown["src"].split("?")[0].endswith("/600.jpg")
+
+
+def test_pwinty_only_merchant_is_offered_only_sizes_it_can_make(page: Page, site: Site, easel_url: str) -> None:
+    """Pwinty makes framed paper up to L: the widget must not offer PF at XL (the price call would answer
+    422), and moving from an XL print to framed says the size changed to fit."""
+    page.set_default_timeout(8000)
+    options = httpx.get(f"{easel_url}/widget/v1/api/options", params={"api_key": "pwinty-key"}).json()
+    per_style = {s["code"]: s["sizes"] for s in options["styles"]}
+    assert "XL" not in per_style["PF"] and "XL" in per_style["PO"]
+    open_page(page, site.page("/pwinty", pages.shop(easel_url, "pwinty-key", after=pages.options())) +
+              "#/product/edit/V00551/paper/PO/F0000/XL")
+    wait_event(page, "widget:price:changed")
+    detail = choose(page, "style", "PF")
+    assert detail["product"]["size"] in per_style["PF"]
+    assert "Also changed to fit: Size" in page.inner_text(f"{W} .nep-msg")
+    for substrate, styles in (("paper", ("PO", "PF")), ("canvas", ("CG", "CF"))):
+        if detail["product"]["substrate"] != substrate:
+            detail = choose(page, "substrate", substrate)
+        for style in styles:
+            if detail["product"]["style"] != style:
+                detail = choose(page, "style", style)
+            offered = page.locator(f'{W} [data-opt="size"] [data-val]').evaluate_all("(b) => b.map((x) => x.dataset.val)")
+            assert offered == [s for s in per_style[style] if s in offered] and offered, (style, offered)
+            assert set(offered) <= set(per_style[style]), style
+            for size in offered:
+                if detail["product"]["size"] != size:
+                    detail = choose(page, "size", size)
+                assert (detail["product"]["style"], detail["product"]["size"]) == (style, size)
+                assert "not offered" not in page.inner_text(f"{W} .nep-msg")

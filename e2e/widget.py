@@ -65,3 +65,24 @@ def shown_price(page: Page) -> str:
 
 def hash_of(page: Page) -> str:
     return str(page.evaluate("location.hash"))
+
+
+# A function expression, not a string body: Playwright evaluates strings with eval, which a page's CSP may forbid.
+PREVIEW_SHOWN = """(part) => {
+  const i = document.querySelector('#nep_widget .nep-preview');
+  return !!i && i.complete && i.naturalWidth > 0 && i.getAttribute('src').includes(part);
+}"""
+
+
+def wait_preview(page: Page, part: str = "") -> dict[str, Any]:
+    """Wait until the preview shown has loaded and its URL contains ``part``; its src, currentSrc and size."""
+    page.wait_for_function(PREVIEW_SHOWN, arg=part)
+    shown: dict[str, Any] = page.evaluate("""() => {
+      const i = document.querySelector('#nep_widget .nep-preview');
+      return {src: i.getAttribute('src'), current: i.currentSrc, width: i.naturalWidth, height: i.naturalHeight};
+    }""")
+    return shown
+
+
+def pressed_label(page: Page, option: str) -> str:
+    return page.inner_text(f'{W} [data-opt="{option}"] [aria-pressed="true"]')

@@ -6,6 +6,7 @@ import {clear, dims, h, money, qs} from './dom.js';
 import {emit} from './events.js';
 import {failed, main, replaceHash, root, S, say} from './frame.js';
 import {login, O, signedIn, who} from './identity.js';
+import {previewView, showPreview} from './preview.js';
 import {loadedOnce} from './router.js';
 import {dropSearch, showSearch} from './search.js';
 
@@ -92,7 +93,6 @@ export async function showProduct(hh) {
 }
 function productView(code, art) {
   var p = {code: code, art: art, seq: 0, choices: {}};
-  p.img = h('img', {class: 'nep-preview', alt: '', width: 600, height: 600});
   p.dims = h('figcaption', {class: 'nep-dims'});
   p.groups = h('div', {class: 'nep-groups', onclick: onGroupClick, onchange: onGroupChange, onpointerdown: onGroupPress});
   p.price = h('span', {class: 'nep-price', 'aria-live': 'polite'});
@@ -103,13 +103,26 @@ function productView(code, art) {
   var back = h('a', {href: S.lastSearch, class: 'nep-back'}, '← All artworks');
   var info = h('div', {class: 'nep-opts'}, h('h3', {class: 'nep-title'}, art.title), h('p', {class: 'nep-by'}, art.artist), art.description ? h('p', {class: 'nep-desc'}, art.description) : null, p.groups,
     h('div', {class: 'nep-buy'}, p.price, h('label', {class: 'nep-field nep-qtyf'}, h('span', null, 'Quantity'), p.qty), p.add, p.save), p.msg);
-  p.el = h('div', {class: 'nep-product'}, back, h('figure', {class: 'nep-pv'}, p.img, p.dims), info);
+  p.el = h('div', {class: 'nep-product'}, back, previewView(p, p.dims), info);
   clear(main).append(p.el);
   return p;
 }
 function group(name, legend, items, current) {
   return h('fieldset', {class: 'nep-group', 'data-opt': name}, h('legend', null, legend), h('div', {class: 'nep-choices'}, ...items.map((it) =>
     h('button', {type: 'button', class: 'nep-choice', 'data-val': it[0], 'aria-pressed': String(String(current) === String(it[0]))}, it[2] ? swatch(it[2]) : null, it[1]))));
+}
+// The sizes the style is made in (the options list them per style: a vendor may lack one in one style).
+function sizesOf(c) {
+  var st = styleOf(c.style);
+  return P.art.sizes.filter((s) => !st || !st.sizes || st.sizes.includes(s.code));
+}
+// What hangs on the wall, as the server works it out (outer_size): the image, plus the matte and the
+// moulding when framed, the matte (or the paper's margin) on a print, the face of a gallery wrap.
+function sizeLabel(s, c) {
+  var st = styleOf(c.style), m = (T.mattes.find((x) => x.code === c.matte) || {}).width || 0;
+  var f = st.framed ? (T.frames.find((x) => x.code === c.frame) || {}).width || 0 : 0;
+  var add = 2 * (st.framed || st.border_types.length ? m + f : m || st.print_margin), wh = s.image_size.split('x');
+  return s.code + ' · ' + dims((+wh[0] + add) + 'x' + (+wh[1] + add));
 }
 function swatch(color) {
   var s = h('span', {class: 'nep-sw', 'aria-hidden': 'true'});
@@ -123,7 +136,10 @@ function renderGroups() {
     // Same controls as before: only mark the current choices (keeps focus and spares the DOM).
     P.groups.querySelectorAll('[data-opt]').forEach((g) => {
       var v = c[g.getAttribute('data-opt')];
-      if (g.tagName === 'FIELDSET') g.querySelectorAll('button').forEach((b) => b.setAttribute('aria-pressed', String(b.getAttribute('data-val') === String(v))));
+      if (g.tagName === 'FIELDSET') g.querySelectorAll('button').forEach((b) => {
+        b.setAttribute('aria-pressed', String(b.getAttribute('data-val') === String(v)));
+        if (g.getAttribute('data-opt') === 'size') b.lastChild.textContent = sizeLabel(art.sizes.find((s) => s.code === b.getAttribute('data-val')), c);
+      });
       else if (g.type === 'checkbox') g.checked = !!v;
       else if (document.activeElement !== g) g.value = v === null || v === undefined ? '' : v;
     });
@@ -137,7 +153,7 @@ function renderGroups() {
   var kids = [
     group('substrate', 'Substrate', art.substrates.map((s) => [s, nameIn(T.substrates, s)]), c.substrate),
     group('style', 'Style', T.styles.filter((s) => s.substrate === c.substrate).map((s) => [s.code, s.name]), c.style),
-    group('size', 'Size', art.sizes.map((s) => [s.code, s.code + ' · ' + s.image_size.replace('x', ' × ') + ' in']), c.size),
+    group('size', 'Size on the wall', sizesOf(c).map((s) => [s.code, sizeLabel(s, c)]), c.size),
     frames.length > 1 ? group('frame', 'Frame', frames.map((f) => [f.code, f.name, f.color]), c.frame) : null,
     mattes.length > 1 ? group('matte', 'Matte', mattes.map((m) => [m.code, m.name, m.color]), c.matte) : null,
   ];
@@ -169,9 +185,10 @@ function onGroupChange(e) {
   choose(name, t.type === 'checkbox' ? t.checked : name === 'border_width' ? Number(t.value) : t.value.trim());
 }
 function nextChoices(c, name, value) {
-  if (name === 'substrate') return {substrate: value, size: c.size};
+  if (name === 'substrate') return T.styles.some((s) => s.substrate === value && (!s.sizes || s.sizes.includes(c.size))) ? {substrate: value, size: c.size} : {substrate: value};
   if (name === 'style') {
-    var st = styleOf(value), keep = {substrate: c.substrate, style: value, size: c.size};
+    var st = styleOf(value), keep = {substrate: c.substrate, style: value};
+    if (!st.sizes || st.sizes.includes(c.size)) keep.size = c.size;
     if (T.frames.some((f) => f.code === c.frame && f.styles.includes(value))) keep.frame = c.frame;
     if (T.mattes.some((m) => m.code === c.matte && m.styles.includes(value))) keep.matte = c.matte;
     if (st.border_types.includes(c.border_type)) Object.assign(keep, {border_type: c.border_type, border_color: c.border_color, border_width: c.border_width});
@@ -217,7 +234,7 @@ function apply(pr, changed) {
   replaceHash('#' + pr.route);
   renderGroups();
   var prod = pr.product;
-  preview(prod.preview, P.art.title + ', ' + nameIn(T.styles, prod.style) + ', ' + nameIn(T.frames, prod.frame));
+  showPreview(P, prod.preview, P.art.title + ', ' + nameIn(T.styles, prod.style) + ', ' + nameIn(T.frames, prod.frame));
   P.dims.textContent = 'Size on the wall: ' + dims(prod.outer_size);
   clear(P.price);
   P.shown = null;
@@ -251,21 +268,3 @@ function customPrice(product) {
   }
   return v;
 }
-function preview(url, alt) {
-  var img = P.img;
-  if (!img.getAttribute('src')) {
-    img.src = url;
-    img.alt = alt;
-    return;
-  }
-  var next = new Image();
-  P.want = url;
-  next.onload = () => {
-    if (P && P.img === img && P.want === url) {
-      img.src = url;
-      img.alt = alt;
-    }
-  };
-  next.src = url;
-}
-

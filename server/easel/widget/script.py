@@ -79,10 +79,12 @@ def widget_tables(tables: dict[str, Any]) -> dict[str, Any]:
     border = tables["border"]
     return {
         "substrates": pick(tables["substrates"], "code", "name"),
-        "styles": pick(tables["styles"], "code", "substrate", "name", "border_types", "stretcher_bars", "hardware"),
-        "frames": pick(tables["frames"], "code", "name", "color", "styles"),
-        "mattes": pick(tables["mattes"], "code", "name", "color", "styles"),
+        "styles": pick(tables["styles"], "code", "substrate", "name", "border_types", "stretcher_bars", "hardware",
+                       "sizes", "framed", "print_margin"),
+        "frames": pick(tables["frames"], "code", "name", "color", "styles", "width"),
+        "mattes": pick(tables["mattes"], "code", "name", "color", "styles", "width"),
         "border": {k: border[k] for k in ("min_width", "max_width", "min_width_for_bar")},
+        "preview_formats": tables["preview_formats"],
     }
 
 
