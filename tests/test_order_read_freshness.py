@@ -7,12 +7,14 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from easel.runtime import Runtime
 from easel.settings import Settings
 
 from .dispatch_helpers import get_order, place, styled_skus
 
+pytestmark = pytest.mark.anyio
 STATUSES = ["Processing", "In Production", "In Transit", "On Hold", "Delivered"]
 
 # Another process, as a worker is: commit a status, say so, wait to be told to go on.
@@ -42,16 +44,14 @@ async def test_a_status_committed_by_another_process_is_read_at_once(
     order_id = await place(client, await styled_skus(demo_runtime, "CG", "S"))
     first = await get_order(client, order_id)
     assert await get_order(client, order_id) == first  # read again: from memory on SQLite
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, settings.resolved_database_url, str(order_id),
-                               *STATUSES * 4], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert writer.stdin is not None and writer.stdout is not None
-    try:
+    with subprocess.Popen([sys.executable, "-c", WRITER, settings.resolved_database_url, str(order_id),  # noqa: ASYNC220 (the app waits with it, in lockstep)
+                           *STATUSES * 4], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as writer:
+        assert writer.stdin is not None and writer.stdout is not None
         for expected in STATUSES * 4:
             assert writer.stdout.readline().strip() == expected  # committed by the other process
             for _ in range(3):  # the first read after the commit, and the ones served from memory after it
                 assert (await get_order(client, order_id))["status"] == expected
             writer.stdin.write("\n")
             writer.stdin.flush()
-    finally:
         writer.stdin.close()
         assert writer.wait(timeout=30) == 0

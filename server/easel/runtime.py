@@ -61,6 +61,7 @@ class Runtime:
                    orders, limiter, dispatch)
 
     async def close(self) -> None:
+        self.orders.versions.close()
         await self.http.aclose()
         await self.rate_limiter.close()
         await self.engine.dispose()

@@ -28,7 +28,7 @@ from easel.storage import migrate
 from easel.storage.tables import configurations
 
 from ..dispatch_helpers import write_accounts
-from .servers import requests_per_second, scratch_postgresql, uvicorn_process
+from .servers import alternating_rps, scratch_postgresql, uvicorn_process
 
 ADDRESS = {"name": "A", "address": "1 St", "city": "Austin", "state": "TX", "zip": "78701", "country": "US"}
 
@@ -57,40 +57,44 @@ def _signed(path: str, method: str = "GET") -> Callable[[], tuple[str, str, dict
     return lambda: request
 
 
-def _easel_rps(settings: Settings, seconds: float) -> tuple[float, float]:
-    """Signed GET /orders/:id and signed POST /ping through uvicorn, requests per second."""
-    order_id = asyncio.run(_prepare(settings))
+def _env(settings: Settings) -> dict[str, str]:
     env = {"EASEL_DATA_DIR": str(settings.data_dir), "EASEL_SECRET_KEY": settings.secret_key,
            "EASEL_RATE_LIMIT": str(10**9), "EASEL_LOG_LEVEL": "warning", "EASEL_IN_PROCESS_WORKER": "false",
            "EASEL_VENDOR_ACCOUNTS": settings.vendor_accounts}
     if settings.database_url:
         env["DATABASE_URL"] = settings.database_url
-    get = _signed(f"/orders/{order_id}")
-    with uvicorn_process("easel.app:create_app", env=env) as base:
-        requests_per_second(base, get, seconds=1)  # warm up
-        return (requests_per_second(base, get, seconds=seconds),
-                requests_per_second(base, _signed("/ping", "POST"), seconds=seconds))
+    return env
 
 
 def run(seconds: float = 5.0) -> dict[str, float | str]:
-    with uvicorn_process("tests.bench.bare_app:create") as base:
-        same_request = _signed("/orders/1")
-        requests_per_second(base, same_request, seconds=1)  # warm up
-        bare = requests_per_second(base, same_request, seconds=seconds)
+    """Bare endpoint, signed GET and signed /ping in alternating slices (see servers.alternating_rps)."""
     with tempfile.TemporaryDirectory() as folder:
         # a vendor account makes the order placeable; no worker runs, so its URL is never called
         accounts = write_accounts(Path(folder), "http://127.0.0.1:9")
         settings = Settings(data_dir=Path(folder), secret_key=new_key(), rate_limit=10**9,
                             vendor_accounts=accounts)
-        easel, ping = _easel_rps(settings, seconds)
+        order_id = asyncio.run(_prepare(settings))
+        get, ping = _signed(f"/orders/{order_id}"), _signed("/ping", "POST")
+        with uvicorn_process("tests.bench.bare_app:create") as bare_base, \
+                uvicorn_process("easel.app:create_app", env=_env(settings)) as base:
+            targets = [(bare_base, _signed("/orders/1")), (base, get), (base, ping)]
+            alternating_rps(targets, seconds=len(targets))  # warm up
+            bare, easel, pinged = alternating_rps(targets, seconds=seconds)
         figures: dict[str, float | str] = {
             "bare_starlette_rps": round(bare), "easel_signed_get_rps": round(easel),
-            "easel_signed_ping_rps": round(ping), "ratio": round(easel / bare, 2),
-            "ratio_without_database": round(ping / bare, 2), "target_ratio": 0.6}
+            "easel_signed_ping_rps": round(pinged), "ratio": round(easel / bare, 2),
+            "ratio_without_database": round(pinged / bare, 2), "target_ratio": 0.6}
         with scratch_postgresql() as url:
             if url is None:
                 figures["postgresql"] = "skipped: no server answers"
-            else:
-                pg, _ = _easel_rps(replace(settings, database_url=url), seconds)
-                figures.update(postgresql_signed_get_rps=round(pg), postgresql_ratio=round(pg / bare, 2))
+                return figures
+            pg_settings = replace(settings, database_url=url)
+            order_id = asyncio.run(_prepare(pg_settings))
+            with uvicorn_process("tests.bench.bare_app:create") as bare_base, \
+                    uvicorn_process("easel.app:create_app", env=_env(pg_settings)) as base:
+                targets = [(bare_base, _signed("/orders/1")), (base, _signed(f"/orders/{order_id}"))]
+                alternating_rps(targets, seconds=len(targets))
+                bare_pg, pg = alternating_rps(targets, seconds=seconds)
+            figures.update(postgresql_signed_get_rps=round(pg), postgresql_bare_rps=round(bare_pg),
+                           postgresql_ratio=round(pg / bare_pg, 2))
     return figures

@@ -119,3 +119,17 @@ def scratch_postgresql() -> Iterator[str | None]:
         yield admin.rsplit("/", 1)[0] + "/" + name
     finally:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def alternating_rps(targets: list[tuple[str, Callable[[], tuple[str, str, dict[str, str], bytes | None]]]],
+                    seconds: float = 5.0, slices: int = 5,
+                    latencies: list[list[float]] | None = None) -> list[float]:
+    """Requests per second of each (base URL, request) in turn, in ``slices`` rounds of ``seconds / slices``
+    each: on a shared machine, load that comes and goes then falls on every target alike, so their ratio
+    means more than two numbers measured a minute apart."""
+    done = [0.0] * len(targets)
+    for _ in range(slices):
+        for i, (base, make) in enumerate(targets):
+            done[i] += requests_per_second(base, make, seconds=seconds / slices,
+                                           latencies=latencies[i] if latencies is not None else None)
+    return [d / slices for d in done]

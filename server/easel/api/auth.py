@@ -14,6 +14,7 @@ headers.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from ..domain.merchants import Merchant, is_username
 from ..runtime import Runtime
 from .errors import ApiError
 from .rate_limit import RateState
-from .request_data import ReadingLimits, RequestData, read_request_data
+from .request_data import ReadingLimits, RequestData, content_type_of, parse_request_data, read_body, read_request_data
 from .signing import SignedRequest, signing_uri
 
 TIMESTAMP_TOLERANCE = 300  # seconds either side of the server's clock
@@ -75,7 +76,16 @@ async def authenticate(request: Request, runtime: Runtime, data: RequestData | N
                        read_if: ReadTest | None = None) -> SignedCall:
     """The signed caller of this request, or an ApiError with the documented error object (carrying the
     rate-limit headers once the merchant is known)."""
-    data = data or await read_data(request, runtime)
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    uri = signing_uri(raw_path.decode("latin-1"))
+    known: tuple[str, str, bytes, bytes] | None = None
+    if data is None:
+        body = await read_body(request, runtime.settings.max_body_bytes)
+        known = (uri, content_type_of(request), request.scope.get("query_string", b""), body)
+        repeated = await _repeated_read(request, runtime, known)
+        if repeated is not None:
+            return await _admit(request, runtime, repeated, {}, read_if)
+        data = parse_request_data(request, body, runtime.settings.max_json_depth)
     username, signature = data.claim("username"), data.claim("signature")
     if username is None:
         raise ApiError(110, "The request data has no username (send it, as a string, with the signature).")
@@ -84,9 +94,7 @@ async def authenticate(request: Request, runtime: Runtime, data: RequestData | N
     if signature is None or len(signature) != 64:
         raise ApiError(112)
     found = await runtime.merchants.by_username(username)
-    # The client signs the path as it wrote it in the URL, so use it undecoded.
-    raw_path = request.scope.get("raw_path") or request.url.path.encode()
-    uri = signing_uri(raw_path.decode("latin-1"))
+    # The client signs the path as it wrote it in the URL (raw_path above), so it is used undecoded.
     signed = SignedRequest(uri, username, signature, data.signing_messages(uri, limits_of(runtime)))
     if not signed.verify(found.secret if found else _DUMMY_SECRET) or found is None:
         raise ApiError(112)
@@ -98,6 +106,31 @@ async def authenticate(request: Request, runtime: Runtime, data: RequestData | N
         rate = await runtime.rate_limiter.hit(f"{merchant.id}:{rate_action(request)}", merchant.rate_limit)
         err.headers.update(rate.headers())
         raise
+    directory = runtime.merchants
+    if known is not None and not payload and sum(map(len, known)) <= directory.verified_read_max_bytes:
+        directory.verified_reads[known] = (username, found.secret)
+    return await _admit(request, runtime, merchant, payload, read_if)
+
+
+async def _repeated_read(request: Request, runtime: Runtime, known: tuple[str, str, bytes, bytes]) -> Merchant | None:
+    """The merchant of a request whose exact bytes (path, type, query, body) verified before, under the
+    merchant's current secret, and carried nothing but the signature: a client polling ``GET /orders/:id``
+    sends the same bytes each time, and an HMAC's answer for the same bytes and secret does not change.
+    Only verified requests are kept, so a wrong signature still costs the full check every time."""
+    directory = runtime.merchants
+    remembered = directory.verified_reads.get(known)
+    if remembered is None:
+        return None
+    found = await directory.by_username(remembered[0])
+    if found is None or not hmac.compare_digest(found.secret, remembered[1]):
+        return None  # the secret was rotated (or the merchant removed): check it all again
+    request.scope.setdefault("state", {})["merchant"] = found.merchant.username
+    return found.merchant
+
+
+async def _admit(request: Request, runtime: Runtime, merchant: Merchant, payload: dict[str, Any],
+                 read_if: ReadTest | None) -> SignedCall:
+    """Count a verified request against the merchant's limit and check its timestamp."""
     action = rate_action(request, reads=request.method == "POST" and read_if is not None and read_if(payload))
     rate = await runtime.rate_limiter.hit(f"{merchant.id}:{action}", merchant.rate_limit)
     if not rate.allowed:

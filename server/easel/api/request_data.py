@@ -127,8 +127,16 @@ class RequestData:
 async def read_request_data(request: Request, limit: int, max_depth: int = 64) -> RequestData:
     """The request's data from its body (JSON or form) or, without a body, its query string: checked
     (size, UTF-8, syntax, depth) but not yet read as values."""
-    body = await read_body(request, limit)
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return parse_request_data(request, await read_body(request, limit), max_depth)
+
+
+def content_type_of(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def parse_request_data(request: Request, body: bytes, max_depth: int = 64) -> RequestData:
+    """:func:`read_request_data` once the body is read."""
+    content_type = content_type_of(request)
     try:
         if body.strip():
             if content_type == _FORM_TYPE:

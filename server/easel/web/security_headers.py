@@ -17,7 +17,6 @@ import re
 import secrets
 from collections.abc import Iterable
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -53,6 +52,16 @@ def allow_sources(request: Request, *origins: str) -> None:
     sources.extend(o for o in origins if _ORIGIN.fullmatch(o))
 
 
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+
+
+def _is_html(raw: Iterable[tuple[bytes, bytes]]) -> bool:
+    for name, value in raw:
+        if name.lower() == b"content-type":
+            return value.lower().startswith(b"text/html")
+    return False
+
+
 class SecurityHeadersMiddleware:
     """Add the headers above; a header a handler set itself is left as it is."""
 
@@ -69,12 +78,17 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                if headers.get("content-type", "").lower().startswith("text/html"):
-                    headers.setdefault("Content-Security-Policy",
-                                       content_security_policy(nonce, state.get(SOURCES_KEY, ())))
-                    headers.setdefault("Referrer-Policy", REFERRER_POLICY)
+                raw = message.get("headers", ())
+                names = {name.lower() for name, _ in raw}
+                added = [] if b"x-content-type-options" in names else [_NOSNIFF]
+                if b"content-type" in names and _is_html(raw):
+                    if b"content-security-policy" not in names:
+                        added.append((b"content-security-policy", content_security_policy(
+                            nonce, state.get(SOURCES_KEY, ())).encode("latin-1")))
+                    if b"referrer-policy" not in names:
+                        added.append((b"referrer-policy", REFERRER_POLICY.encode("latin-1")))
+                if added:  # what MutableHeaders.setdefault does, without building one per answer
+                    message["headers"] = [*raw, *added]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
