@@ -28,7 +28,7 @@ import json
 from itertools import accumulate
 from typing import Any
 
-from .phpjson import RequestDataError
+from .phpjson import RequestDataError, body_text
 
 _BACKSLASH = "\x00"  # placeholders for \\ and \": raw control characters never occur in ensure_ascii output
 _QUOTE = "\x01"
@@ -71,15 +71,7 @@ class JsonBody:
     _outside: list[str]
 
     def __init__(self, body: bytes, max_depth: int) -> None:
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as err:
-            bad = body[err.start]
-            raise RequestDataError(f"body is not valid UTF-8: byte {err.start} (0x{bad:02x})") from err
-        if text.startswith("\ufeff"):
-            raise RequestDataError("body starts with a byte order mark; send UTF-8 without one")
-        if not text.strip(" \t\r\n"):
-            raise RequestDataError("body is empty; expected a JSON object")
+        text = body_text(body)
         try:
             outline = _OUTLINE.decode(text)
         except json.JSONDecodeError as err:

@@ -27,6 +27,8 @@ from json.encoder import encode_basestring_ascii
 from typing import TypeAlias, cast
 from urllib.parse import unquote_to_bytes
 
+from ..json_depth import too_deep_at
+
 __all__ = [
     "MAX_DEPTH",
     "MAX_FORM_VARS",
@@ -38,6 +40,7 @@ __all__ = [
     "RequestDataError",
     "as_php_arrays",
     "as_php_numbers",
+    "body_text",
     "form_readings",
     "json_readings",
     "parse_form",
@@ -104,7 +107,6 @@ class PhpArray(dict[Key, "JsonValue"]):
 
 # --- reading a JSON body -------------------------------------------------------------------------
 
-_BRACKETS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|["\[\]{}]', re.DOTALL)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -161,20 +163,9 @@ def _where(text: str, index: int) -> str:
 
 def _check_depth(text: str, max_depth: int) -> None:
     """Refuse deep nesting before json.loads can hit the recursion limit on it."""
-    if text.count("[") + text.count("{") <= max_depth:
-        return
-    depth = 0
-    for match in _BRACKETS.finditer(text):
-        found = match.group()
-        if found in ("[", "{"):
-            depth += 1
-            if depth > max_depth:
-                where = _where(text, match.start())
-                raise RequestDataError(f"JSON nested deeper than {max_depth} levels at {where}")
-        elif found in ("]", "}"):
-            depth -= 1
-        elif found == '"':
-            return  # an unterminated string: json.loads reports it
+    at = too_deep_at(text, max_depth)
+    if at is not None:
+        raise RequestDataError(f"JSON nested deeper than {max_depth} levels at {_where(text, at)}")
 
 
 def _check_surrogates(value: JsonValue) -> None:
@@ -200,7 +191,8 @@ def _kind(value: JsonValue) -> str:
     return json.dumps(value)
 
 
-def _parse(body: bytes | str, max_depth: int) -> tuple[dict[str, JsonValue], _JsonHooks]:
+def body_text(body: bytes | str) -> str:
+    """The text of a JSON body: UTF-8 without a byte order mark, not blank (else RequestDataError)."""
     if isinstance(body, str):
         text = body
     else:
@@ -213,6 +205,11 @@ def _parse(body: bytes | str, max_depth: int) -> tuple[dict[str, JsonValue], _Js
         raise RequestDataError("body starts with a byte order mark; send UTF-8 without one")
     if not text.strip(" \t\r\n"):
         raise RequestDataError("body is empty; expected a JSON object")
+    return text
+
+
+def _parse(body: bytes | str, max_depth: int) -> tuple[dict[str, JsonValue], _JsonHooks]:
+    text = body_text(body)
     _check_depth(text, max_depth)
     hooks = _JsonHooks()
     try:

@@ -2,19 +2,17 @@
 
 ``json.loads`` recurses once per nested array or object, so 5,000 brackets raise ``RecursionError``
 (not a ``ValueError``) and surface as a 500. :func:`check_depth` counts brackets outside strings in one
-regular-expression pass before anything is parsed, so a hostile body costs one scan and a 400. Every
-failure is a :class:`JsonBodyError` whose message says what was wrong; each surface turns it into its
+regular-expression pass (``easel.json_depth``) before anything is parsed, so a hostile body costs one scan
+and a 400. Every failure is a :class:`JsonBodyError` whose message says what was wrong; each surface turns it into its
 own error shape (problem details in the widget, a JSON error in the demo store, 400 to a vendor).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-# A JSON string (escapes included) or one bracket: brackets inside strings are skipped with their string.
-_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+from ..json_depth import too_deep_at
 
 
 class JsonBodyError(ValueError):
@@ -25,15 +23,8 @@ def check_depth(text: str | bytes, max_depth: int) -> None:
     """Raise :class:`JsonBodyError` when arrays and objects in ``text`` nest deeper than ``max_depth``."""
     if isinstance(text, bytes):  # brackets, quotes and backslashes are ASCII, never part of a UTF-8 sequence
         text = text.decode("latin-1")
-    depth = 0
-    for match in _TOKENS.finditer(text):
-        first = text[match.start()]
-        if first in "[{":
-            depth += 1
-            if depth > max_depth:
-                raise JsonBodyError(f"the JSON nests arrays and objects deeper than {max_depth} levels")
-        elif first in "]}":
-            depth -= 1
+    if too_deep_at(text, max_depth) is not None:
+        raise JsonBodyError(f"the JSON nests arrays and objects deeper than {max_depth} levels")
 
 
 def _no_constant(name: str) -> Any:
