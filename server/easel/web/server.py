@@ -17,10 +17,8 @@ import logging
 from typing import Any, Literal
 
 import h11
-from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-from uvicorn.server import ServerState
 
 from ..settings import Settings
 
@@ -38,6 +36,18 @@ class _Deadlines:
     body_timeout: float
     _deadline: asyncio.TimerHandle | None = None
     _waiting_for: str = ""  # "headers", "body" or "" (no request is being received)
+
+    def __init__(self, *args: Any, header_timeout: float = 10.0, body_timeout: float = 30.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.header_timeout, self.body_timeout = header_timeout, body_timeout
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]  # the protocol class after this one
+        self._wait_for("headers")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def _wait_for(self, what: str) -> None:
         """Start the deadline for ``what`` unless it is already running (trickled bytes do not extend it)."""
@@ -71,20 +81,6 @@ class _Deadlines:
 class DeadlineH11Protocol(_Deadlines, H11Protocol):
     """uvicorn's h11 protocol, closing connections that send a request's headers or body too slowly."""
 
-    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
-                 _loop: asyncio.AbstractEventLoop | None = None, *, header_timeout: float = 10.0,
-                 body_timeout: float = 30.0) -> None:
-        super().__init__(config, server_state, app_state, _loop)
-        self.header_timeout, self.body_timeout = header_timeout, body_timeout
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._wait_for("headers")
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         self._follow_request()
@@ -110,20 +106,6 @@ class DeadlineH11Protocol(_Deadlines, H11Protocol):
 
 class DeadlineHttpToolsProtocol(_Deadlines, HttpToolsProtocol):
     """uvicorn's httptools protocol (its faster parser) with the same deadlines."""
-
-    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
-                 _loop: asyncio.AbstractEventLoop | None = None, *, header_timeout: float = 10.0,
-                 body_timeout: float = 30.0) -> None:
-        super().__init__(config, server_state, app_state, _loop)
-        self.header_timeout, self.body_timeout = header_timeout, body_timeout
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._wait_for("headers")
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
 
     def on_message_begin(self) -> None:  # the first byte of a request
         super().on_message_begin()
