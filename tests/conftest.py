@@ -15,6 +15,7 @@ from easel.runtime import Runtime
 from easel.secret_box import new_key
 from easel.settings import Settings
 
+from .asgi_client import in_process
 from .databases import PostgresTemplate, SqliteTemplate, postgres_url
 
 BACKENDS = ["sqlite"] + (["postgresql"] if postgres_url() else [])
@@ -84,14 +85,7 @@ async def client(demo_runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     """An in-process client for the demo app (the production app plus the demo store and the sandboxes),
     with the demo data loaded."""
     app = create_demo_app(runtime=demo_runtime)
-    async with app.router.lifespan_context(app) as state:
-
-        async def with_state(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
-            scope["state"] = dict(state or {})
-            await app(scope, receive, send)  # type: ignore[arg-type]
-
-        transport = httpx.ASGITransport(app=with_state)  # type: ignore[arg-type]
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with in_process(app) as http:
+        yield http
 
 

@@ -33,6 +33,7 @@ from easel.settings import Settings
 from easel.storage.tables import configurations
 from easel.vendors.base import RetryPolicy as CallRetry
 
+from .asgi_client import in_process
 from .orders_helpers import call, order
 from .sandbox_access import CONTROL, CONTROL_TOKEN
 from .servers import run_asgi
@@ -114,15 +115,8 @@ def worker(runtime: Runtime, **kwargs: Any) -> Worker:
 async def api_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     """The app in-process (no worker: tests run one themselves)."""
     app = create_app(runtime=runtime)
-    async with app.router.lifespan_context(app) as state:
-
-        async def with_state(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
-            scope["state"] = dict(state or {})
-            await app(scope, receive, send)  # type: ignore[arg-type]
-
-        transport = httpx.ASGITransport(app=with_state)  # type: ignore[arg-type]
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with in_process(app) as http:
+        yield http
 
 
 async def styled_skus(runtime: Runtime, style: str, size: str, n: int = 1) -> list[str]:

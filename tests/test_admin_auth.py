@@ -24,6 +24,7 @@ from easel.storage import users as user_store
 from easel.storage.types import utcnow
 
 from .admin_helpers import PASSWORD, csrf_of, make_user, post_form, sign_in, users_of
+from .asgi_client import in_process
 
 pytestmark = pytest.mark.anyio
 
@@ -269,18 +270,11 @@ async def test_the_sign_in_returns_to_the_page_asked_for(client: httpx.AsyncClie
 
 async def test_serve_has_the_panel_and_its_pages_carry_a_nonce_csp(demo_runtime: Runtime) -> None:
     app = create_app(runtime=demo_runtime)
-    async with app.router.lifespan_context(app) as state:
-
-        async def with_state(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
-            scope["state"] = dict(state or {})
-            await app(scope, receive, send)  # type: ignore[arg-type]
-
-        transport = httpx.ASGITransport(app=with_state)  # type: ignore[arg-type]
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            page = await http.get("/admin/sign-in")
-            assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
-            policy = page.headers["content-security-policy"]
-            nonce = policy.split("'nonce-", 1)[1].split("'", 1)[0]
-            assert f'<style nonce="{nonce}">' in page.text and "unsafe-inline" not in policy
-            assert "<script" not in page.text  # the panel needs no script
-            assert (await http.get("/admin")).headers["location"].endswith("/admin/")
+    async with in_process(app) as http:
+        page = await http.get("/admin/sign-in")
+        assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+        policy = page.headers["content-security-policy"]
+        nonce = policy.split("'nonce-", 1)[1].split("'", 1)[0]
+        assert f'<style nonce="{nonce}">' in page.text and "unsafe-inline" not in policy
+        assert "<script" not in page.text  # the panel needs no script
+        assert (await http.get("/admin")).headers["location"].endswith("/admin/")

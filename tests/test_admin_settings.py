@@ -24,6 +24,7 @@ from easel.storage import merchants as merchant_store
 from easel.storage.tables import setting_changes
 
 from .admin_helpers import csrf_of, make_user, other_merchant, post_form, sign_in
+from .asgi_client import in_process
 from .servers import run_asgi
 
 pytestmark = pytest.mark.anyio
@@ -214,15 +215,8 @@ async def open_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     runtime = Runtime.create(replace(settings, callbacks_allow_private=True), builtin_sandboxes=True)
     await seed_demo(runtime, images=False)
     app = create_demo_app(runtime=runtime)
-    async with app.router.lifespan_context(app) as state:
-
-        async def with_state(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
-            scope["state"] = dict(state or {})
-            await app(scope, receive, send)  # type: ignore[arg-type]
-
-        transport = httpx.ASGITransport(app=with_state)  # type: ignore[arg-type]
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with in_process(app) as http:
+        yield http
     await runtime.close()
 
 

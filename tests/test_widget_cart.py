@@ -22,6 +22,7 @@ from easel.storage import merchants as merchant_store
 from easel.widget.cart_signature import verify_cart_item
 from easel.widget.customer_token import customer_token
 
+from .asgi_client import in_process
 from .servers import run_asgi
 
 pytestmark = pytest.mark.anyio
@@ -94,15 +95,8 @@ async def _app_client(runtime: Runtime, allow_private: bool) -> AsyncIterator[ht
     if allow_private:  # the demo's setting: the relay may reach the test shop on loopback
         runtime.settings = replace(runtime.settings, callbacks_allow_private=True)
     app = create_app(runtime=runtime)
-    async with app.router.lifespan_context(app) as state:
-
-        async def with_state(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
-            scope["state"] = dict(state or {})
-            await app(scope, receive, send)  # type: ignore[arg-type]
-
-        transport = httpx.ASGITransport(app=with_state)  # type: ignore[arg-type]
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with in_process(app) as http:
+        yield http
 
 
 @pytest.fixture

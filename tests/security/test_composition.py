@@ -9,8 +9,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -40,6 +38,7 @@ from easel.served import Served, record
 from easel.settings import Settings
 from easel.storage import merchants as merchant_store
 
+from ..asgi_client import in_process
 from ..servers import run_asgi
 
 pytestmark = pytest.mark.anyio
@@ -53,19 +52,6 @@ CONTROL_PATHS = {"pwinty": "/_control/orders", "pixelz": "/_control/images", "im
 PWINTY_ORDER = {"recipientName": "Tom Smith", "address1": "14 Acacia Avenue", "addressTownOrCity": "Cardiff",
                 "stateOrCounty": "Glamorgan", "postalOrZipCode": "CF11 1AB", "countryCode": "GB",
                 "preferredShippingMethod": "Standard", "merchantOrderId": "a-1"}
-
-
-@asynccontextmanager
-async def in_process(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app) as state:
-
-        async def with_state(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
-            scope["state"] = dict(state or {})
-            await app(scope, receive, send)  # type: ignore[arg-type]
-
-        transport = httpx.ASGITransport(app=with_state)  # type: ignore[arg-type]
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
 
 
 # -- two modes ----------------------------------------------------------------------------------------
