@@ -17,6 +17,7 @@ only the queue to aiosqlite's worker thread: the one seam both aiosqlite and SQL
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import sqlite3
 from collections.abc import Callable, Generator
@@ -42,15 +43,45 @@ def _may_wait_for_lock(function: Callable[[], Any]) -> bool:
     return sql[:6].upper() != "SELECT"
 
 
+def _settle(future: asyncio.Future[Any], done: asyncio.Future[Any]) -> None:
+    """Hand a thread's outcome to the caller awaiting ``future`` (unless it gave up: the outcome is then
+    read and dropped, so asyncio does not report an exception nobody retrieved)."""
+    error = None if done.cancelled() else done.exception()
+    if future.done():
+        return
+    if done.cancelled():
+        future.cancel()
+    elif error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(done.result())
+
+
 class _Runner:
-    """Stands in for the queue to aiosqlite's worker thread (see the module docstring)."""
+    """Stands in for the queue to aiosqlite's worker thread (see the module docstring).
+
+    Calls on one connection never overlap: while a call runs in a thread, later calls wait in order
+    behind it, as they would in aiosqlite's queue. That matters when the caller gives up on the call in
+    the thread (a cancelled request, a test's teardown): SQLAlchemy then closes the connection, and a
+    close running beside a statement in another thread would crash SQLite itself.
+    """
+
+    def __init__(self) -> None:
+        self._in_thread: asyncio.Future[Any] | None = None
+        self._waiting: collections.deque[tuple[asyncio.Future[Any] | None, Callable[[], Any]]] = collections.deque()
 
     def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
+        if self._in_thread is not None:
+            self._waiting.append(item)
+            return
+        self._run(item)
+
+    def _run(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
         future, function = item
         if future is not None and _may_wait_for_lock(function):
-            loop = future.get_loop()
-            pending = loop.run_in_executor(None, function)
-            pending.add_done_callback(functools.partial(_settle, future))
+            pending = future.get_loop().run_in_executor(None, function)
+            self._in_thread = pending
+            pending.add_done_callback(functools.partial(self._thread_done, future))
             return
         try:
             result = function()
@@ -61,16 +92,11 @@ class _Runner:
         if future is not None and not future.done():
             future.set_result(result)
 
-
-def _settle(future: asyncio.Future[Any], done: asyncio.Future[Any]) -> None:
-    if future.done():
-        return
-    if done.cancelled():
-        future.cancel()
-    elif (error := done.exception()) is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(done.result())
+    def _thread_done(self, future: asyncio.Future[Any], done: asyncio.Future[Any]) -> None:
+        self._in_thread = None
+        _settle(future, done)
+        while self._waiting and self._in_thread is None:
+            self._run(self._waiting.popleft())
 
 
 class InlineConnection(aiosqlite.Connection):
