@@ -131,3 +131,36 @@ def test_staff_see_orders_but_nothing_owner_only(page: Page, browser: Browser, e
         _checked(staff)
     finally:
         context.close()
+
+
+def test_the_catalogue_grid_search_and_an_artwork(page: Page, easel_url: str) -> None:
+    _sign_in(page, easel_url, DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD)
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name="Catalogue").click()
+    expect(page.get_by_role("heading", name="Catalogue")).to_be_visible()
+    first = page.locator("#artworks img").first
+    expect(first).to_be_visible()
+    page.wait_for_function("() => [...document.querySelectorAll('#artworks img')].slice(0, 4)"
+                           ".every((img) => img.complete && img.naturalWidth > 0)")
+    _checked(page)
+    page.get_by_label("Search").fill("MP148A")
+    page.get_by_label("Search").press("Enter")
+    expect(page.locator("#result-count")).to_have_text("1 artwork")
+    page.locator("#artworks a").first.click()
+    expect(page.get_by_role("heading", name=re.compile(r"\(MP148A\)"))).to_be_visible()
+    expect(page.get_by_role("button", name="Save")).to_have_count(0)  # the operator changes the catalogue
+    _checked(page)
+
+
+def test_the_owner_cancels_an_order_from_its_page(page: Page, easel_url: str) -> None:
+    order_id, _ = _place_order(easel_url)
+    _sign_in(page, easel_url, DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD)
+    page.goto(f"{easel_url}/admin/orders/{order_id}")
+    expect(page.get_by_role("heading", name="Actions")).to_be_visible()
+    _checked(page)
+    page.get_by_label("Reason for cancelling (optional)").fill("the customer changed their mind")
+    page.get_by_label("Yes, cancel this order").check()
+    page.get_by_role("button", name="Cancel the order").click()
+    expect(page.get_by_role("status")).to_contain_text("The order was cancelled.")
+    expect(page.locator("#order-status")).to_contain_text("Cancelled — the customer changed their mind")
+    expect(page.locator("#timeline + ol")).to_contain_text("order.cancelled")
+    _checked(page)

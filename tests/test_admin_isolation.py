@@ -38,7 +38,10 @@ async def _answers(client: httpx.AsyncClient, route: Route, csrf: str, **ids: in
 
 def test_the_isolation_test_covers_the_order_routes() -> None:
     assert {r.path for r in ID_ROUTES} >= {"/orders/{order_id:int}", "/orders/{order_id:int}/shipping",
-                                           "/orders/{order_id:int}/jobs/{job_id:int}/retry"}
+                                           "/orders/{order_id:int}/jobs/{job_id:int}/retry",
+                                           "/orders/{order_id:int}/hold", "/orders/{order_id:int}/release",
+                                           "/orders/{order_id:int}/cancel",
+                                           "/orders/{order_id:int}/events/{event_id}/resend"}
 
 
 async def test_every_admin_url_of_another_merchant_is_404(client: httpx.AsyncClient, demo_runtime: Runtime) -> None:

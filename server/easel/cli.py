@@ -683,6 +683,71 @@ def jobs_cancel(job_ids: tuple[int, ...]) -> None:
     click.echo(f"cancelled {len(job_ids)} job(s)")
 
 
+@main.group("orders")
+def orders_group() -> None:
+    """Act on an order by hand, by the admin panel's rules (dispatch/order_actions.py)."""
+
+
+def _order_action(order_id: int, act: Callable[[Any, Any], Coroutine[Any, Any, str]]) -> None:
+    from .dispatch.order_actions import OrderActions, Refused
+
+    async def job(runtime: Runtime) -> str:
+        actions = OrderActions(runtime.dispatch)
+        merchant = await actions.merchant_of(order_id)
+        if merchant is None:
+            raise CliError(f"no order {order_id}")
+        try:
+            return await act(actions, merchant)
+        except Refused as err:
+            raise CliError(str(err)) from None
+
+    click.echo(_run_served(job))  # the vendor accounts the server uses (the demo's sandboxes beside a demo)
+
+
+@orders_group.command("hold")
+@click.argument("order_id", type=int)
+@click.option("--reason", required=True, help="Why; sent to the merchant with the order.on_hold event.")
+@_friendly
+def orders_hold(order_id: int, reason: str) -> None:
+    """Put a Pending or Processing order On Hold; nothing more goes to a vendor until it is released."""
+
+    async def act(actions: Any, merchant: Any) -> str:
+        await actions.hold(order_id, reason)
+        return f"order {order_id} is On Hold"
+
+    _order_action(order_id, act)
+
+
+@orders_group.command("release")
+@click.argument("order_id", type=int)
+@_friendly
+def orders_release(order_id: int) -> None:
+    """Take an order off hold and queue its sending again."""
+
+    async def act(actions: Any, merchant: Any) -> str:
+        await actions.release(order_id)
+        return f"order {order_id} is Processing again"
+
+    _order_action(order_id, act)
+
+
+@orders_group.command("cancel")
+@click.argument("order_id", type=int)
+@click.option("--reason", default="", help="Why; sent with the order.cancelled event.")
+@_friendly
+def orders_cancel(order_id: int, reason: str) -> None:
+    """Cancel an order at its vendors (where they allow it), then the order."""
+
+    async def act(actions: Any, merchant: Any) -> str:
+        outcome = await actions.cancel(merchant, order_id, reason)
+        if not outcome.cancelled:
+            raise CliError(f"order {order_id} was not cancelled: {'; '.join(outcome.refused)}"
+                           + (f" (done meanwhile: {'; '.join(outcome.done)})" if outcome.done else ""))
+        return f"order {order_id} is Cancelled" + (f" ({'; '.join(outcome.done)})" if outcome.done else "")
+
+    _order_action(order_id, act)
+
+
 @main.group()
 def admin() -> None:
     """Accounts of the admin panel at /admin/ (a merchant's owner or staff, or the operator)."""

@@ -149,6 +149,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EASEL_ADMIN_SIGNIN_LOCK", "admin_signin_lock", int, 900,
             "Seconds a lock-out lasts; failures older than this are forgotten."),
     Setting("EASEL_ADMIN_PAGE_SIZE", "admin_page_size", int, 50, "Rows per page of the admin panel's lists."),
+    Setting("EASEL_ADMIN_UPLOAD_MAX_BYTES", "admin_upload_max_bytes", int, 50_000_000,
+            "Largest upload to the admin panel's catalogue (an artwork image, or a CSV/JSON-lines file), in bytes."),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -206,6 +208,7 @@ class Settings:
     admin_signin_client_lock_after: int = 50
     admin_signin_lock: int = 900
     admin_page_size: int = 50
+    admin_upload_max_bytes: int = 50_000_000
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod

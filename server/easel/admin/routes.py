@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .context import HOST_APP
 from .pages import error_page, server_error
-from .views import api_settings, dashboard, merchants, orders, prices, signin, team, widget_settings
+from .views import api_settings, catalogue, dashboard, merchants, orders, prices, signin, team, widget_settings
 
 routes = [
     Route("/", dashboard.dashboard, name="admin:dashboard"),
@@ -25,6 +25,15 @@ routes = [
     Route("/orders/{order_id:int}", orders.order_page),
     Route("/orders/{order_id:int}/shipping", orders.order_shipping, methods=["POST"]),
     Route("/orders/{order_id:int}/jobs/{job_id:int}/retry", orders.retry_job, methods=["POST"]),
+    Route("/orders/{order_id:int}/hold", orders.hold, methods=["POST"]),
+    Route("/orders/{order_id:int}/release", orders.release, methods=["POST"]),
+    Route("/orders/{order_id:int}/cancel", orders.cancel, methods=["POST"]),
+    Route("/orders/{order_id:int}/events/{event_id}/resend", orders.resend, methods=["POST"]),
+    Route("/catalogue", catalogue.catalogue),
+    Route("/catalogue/add", catalogue.add, methods=["POST"]),
+    Route("/catalogue/import", catalogue.import_file, methods=["POST"]),
+    Route("/catalogue/export", catalogue.export),
+    Route("/catalogue/{code}", catalogue.artwork_page, methods=["GET", "POST"]),
     Route("/team", team.team, methods=["GET", "POST"]),
     Route("/prices", prices.prices_page, methods=["GET", "POST"]),
     Route("/prices/preview", prices.preview, methods=["POST"]),

@@ -109,7 +109,8 @@ class _Intake:
     """Brings each row's image into ``$EASEL_DATA_DIR/images`` and makes its working copy, all under
     staging names until the database commit (so a failed import leaves the folder as it was)."""
 
-    def __init__(self, runtime: Runtime, base: Path, outbound: Outbound) -> None:
+    def __init__(self, runtime: Runtime, base: Path, outbound: Outbound, local_files: bool = True) -> None:
+        self.local_files = local_files
         self.tables = runtime.tables
         self.max_pixels = runtime.settings.max_image_pixels
         self.max_bytes = runtime.settings.max_image_bytes
@@ -159,6 +160,9 @@ class _Intake:
             staged.append((source, source))  # deleted if anything below fails; given its final name below
             async with self._fetches:
                 await fetch_image(self.outbound, image, source, self.max_bytes)
+        elif not self.local_files:
+            raise ArtworkError(f"image: {image[:200]!r} must be an http(s) URL (a file sent through the admin "
+                               "panel cannot name files on the server; add one artwork with its image instead)")
         else:
             source = (self.base / image).resolve()
             if not source.is_file():
@@ -196,12 +200,13 @@ class _Intake:
 
 async def import_catalog(runtime: Runtime, path: Path, fmt: str | None = None,
                          progress: Callable[[int], None] | None = None,
-                         outbound: Outbound | None = None) -> ImportReport:
+                         outbound: Outbound | None = None, local_files: bool = True) -> ImportReport:
     """Validate every row (fetching and checking its image), then write the valid ones in one transaction
-    and only then move their images into place. ``outbound`` defaults to the guard the settings give."""
+    and only then move their images into place. ``outbound`` defaults to the guard the settings give.
+    ``local_files=False`` (a file uploaded to the panel) refuses image paths: only URLs are fetched."""
     rows = read_rows(path, detect_format(path, fmt))
     report = ImportReport()
-    intake = _Intake(runtime, path.parent, outbound or image_outbound(runtime.http, runtime.settings))
+    intake = _Intake(runtime, path.parent, outbound or image_outbound(runtime.http, runtime.settings), local_files)
     checked: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, int] = {}
     for line, row in rows:

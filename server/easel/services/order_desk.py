@@ -1,7 +1,8 @@
 """What the admin panel does with a merchant's orders: find them, sum them up, tell their story, act.
 
 Changing an order goes through the functions the order API and the CLI use (``Orders.update_shipping``
-for ``PUT /orders/:id``, ``Dispatch.retry_job`` for ``easel jobs retry``), after checking here that
+for ``PUT /orders/:id``, ``Dispatch.retry_job`` for ``easel jobs retry``, ``OrderActions`` for hold,
+release, cancel and resending a callback, ``easel orders hold|release|cancel``), after checking here that
 the order or job is the merchant's: a rule is never written twice, and another merchant's order is
 simply not found.
 """
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..dispatch import queue
+from ..dispatch.order_actions import CancelOutcome, OrderActions
 from ..dispatch.service import Dispatch
 from ..domain.merchants import Merchant
 from ..domain.orders import EDITABLE_STATUSES, OrderStatus, OrderUpdateRequest
@@ -62,6 +64,7 @@ class OrderDesk:
         self.orders = orders
         self.engine = orders.engine
         self.dispatch = dispatch
+        self.actions = OrderActions(dispatch)
 
     async def search(self, merchant: Merchant, wanted: OrderFilter, page: int,
                      page_size: int) -> tuple[list[OrderRow], int]:
@@ -115,3 +118,30 @@ class OrderDesk:
             return None
         return order_id
 
+
+    async def _mine(self, merchant: Merchant, order_id: int) -> bool:
+        return await self.orders.get(merchant, order_id) is not None
+
+    async def hold(self, merchant: Merchant, order_id: int, reason: str) -> bool:
+        """Hold one of the merchant's orders (False: no such order of theirs); raises ``Refused``."""
+        if not await self._mine(merchant, order_id):
+            return False
+        await self.actions.hold(order_id, reason)
+        return True
+
+    async def release(self, merchant: Merchant, order_id: int) -> bool:
+        if not await self._mine(merchant, order_id):
+            return False
+        await self.actions.release(order_id)
+        return True
+
+    async def cancel(self, merchant: Merchant, order_id: int, reason: str = "") -> CancelOutcome | None:
+        if not await self._mine(merchant, order_id):
+            return None
+        return await self.actions.cancel(merchant, order_id, reason)
+
+    async def resend(self, merchant: Merchant, order_id: int, event_id: str) -> bool:
+        if not await self._mine(merchant, order_id):
+            return False
+        await self.actions.resend(merchant.id, order_id, event_id)
+        return True

@@ -47,6 +47,8 @@ class BodyLimitMiddleware:
         self.by_prefix: tuple[tuple[str, Limit], ...] = () if default_limit is not None else (
             ("/widget/", Limit(settings.widget_max_body_bytes, "widget")),
             ("/demo/", Limit(settings.widget_max_body_bytes, "plain")),
+            ("/admin/catalogue/add", Limit(settings.admin_upload_max_bytes, "plain")),
+            ("/admin/catalogue/import", Limit(settings.admin_upload_max_bytes, "plain")),
             ("/admin/", Limit(settings.widget_max_body_bytes, "plain")),
             ("/vendor-callbacks/", Limit(settings.callback_max_body_bytes, "plain")),
             ("/sandbox/", Limit(settings.sandbox_max_body_bytes, "plain")),

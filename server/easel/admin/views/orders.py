@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from ...dispatch.order_actions import Refused
 from ...domain.orders import OrderUpdateRequest
 from ...services.order_desk import STATUSES
 from ...services.orders import NotEditable
@@ -20,6 +21,11 @@ from ..context import panel_of
 from ..forms import posted, printable
 from ..pages import render
 
+NOTICES = {"shipping": "The shipping address was changed.", "retried": "The job was queued again.",
+           "held": "The order is on hold; nothing more goes to a vendor until it is released.",
+           "released": "The order was released and queued to go to its vendors again.",
+           "cancelled": "The order was cancelled.",
+           "resent": "The event was queued to go to the callback URL again."}
 MAX_ID = 2**31 - 1  # ids beyond any row (and beyond a PostgreSQL integer): not found, not an error
 SHIPPING_FIELDS = ("name", "company", "address", "address2", "city", "state", "zip", "country")
 
@@ -83,8 +89,7 @@ async def _timeline(request: Request, visitor: Visitor) -> Any:
 @signed_in(*MERCHANT_ROLES)
 async def order_page(request: Request, visitor: Visitor) -> Response:
     timeline = await _timeline(request, visitor)
-    notice = {"shipping": "The shipping address was changed.", "retried": "The job was queued again."}.get(
-        request.query_params.get("done", ""), "")
+    notice = NOTICES.get(request.query_params.get("done", ""), "")
     return render(request, visitor, "order.html", t=timeline, order=timeline.order, notice=notice, errors=[],
                   values=timeline.order.shipping)
 
@@ -120,3 +125,74 @@ async def retry_job(request: Request, visitor: Visitor) -> Response:
     if await panel_of(request).desk.retry_job(merchant_of(visitor), job_id) is None:
         raise HTTPException(409, "This job is not parked any more; reload the order's page.")
     return RedirectResponse(f"/admin/orders/{timeline.order.id}?done=retried", status_code=303)
+
+
+def _back(order_id: int, done: str, anchor: str = "") -> Response:
+    return RedirectResponse(f"/admin/orders/{order_id}?done={done}{anchor}", status_code=303)
+
+
+async def _refused(request: Request, visitor: Visitor, order_id: int, messages: list[str],
+                   done: list[str] | None = None) -> Response:
+    """The order's page again (409), saying what was refused (and what was done meanwhile)."""
+    timeline = await panel_of(request).desk.timeline(merchant_of(visitor), order_id)
+    assert timeline is not None
+    return render(request, visitor, "order.html", status=409, t=timeline, order=timeline.order, notice="",
+                  errors=[], values=timeline.order.shipping, action_errors=messages, action_done=done or [])
+
+
+@signed_in(*MERCHANT_ROLES)
+async def hold(request: Request, visitor: Visitor) -> Response:
+    """Put the order on hold with the reason typed (``OrderActions.hold``)."""
+    timeline = await _timeline(request, visitor)
+    form = await posted(request, visitor.session)
+    try:
+        await panel_of(request).desk.hold(merchant_of(visitor), timeline.order.id, form.get("reason", ""))
+    except Refused as err:
+        return await _refused(request, visitor, timeline.order.id, [str(err)])
+    return _back(timeline.order.id, "held")
+
+
+@signed_in(*MERCHANT_ROLES)
+async def release(request: Request, visitor: Visitor) -> Response:
+    timeline = await _timeline(request, visitor)
+    await posted(request, visitor.session)
+    try:
+        await panel_of(request).desk.release(merchant_of(visitor), timeline.order.id)
+    except Refused as err:
+        return await _refused(request, visitor, timeline.order.id, [str(err)])
+    return _back(timeline.order.id, "released")
+
+
+@signed_in(*MERCHANT_ROLES)
+async def cancel(request: Request, visitor: Visitor) -> Response:
+    """Cancel at the vendors that allow it; the order is Cancelled only when every vendor order is."""
+    timeline = await _timeline(request, visitor)
+    form = await posted(request, visitor.session)
+    if form.get("confirm") != "yes":
+        return await _refused(request, visitor, timeline.order.id,
+                              ["Tick “Yes, cancel this order” to cancel it: it cannot be undone."])
+    try:
+        outcome = await panel_of(request).desk.cancel(merchant_of(visitor), timeline.order.id,
+                                                      form.get("reason", ""))
+    except Refused as err:
+        return await _refused(request, visitor, timeline.order.id, [str(err)])
+    assert outcome is not None  # _timeline found the order
+    if not outcome.cancelled:
+        return await _refused(request, visitor, timeline.order.id,
+                              ["The order was not cancelled: " + "; ".join(outcome.refused) + "."], outcome.done)
+    return _back(timeline.order.id, "cancelled")
+
+
+@signed_in(*MERCHANT_ROLES)
+async def resend(request: Request, visitor: Visitor) -> Response:
+    """Deliver one of the order's events to the callback URL again."""
+    timeline = await _timeline(request, visitor)
+    await posted(request, visitor.session)
+    event_id = str(request.path_params["event_id"])
+    if event_id not in {d.event_id for d in timeline.deliveries}:
+        raise HTTPException(404)
+    try:
+        await panel_of(request).desk.resend(merchant_of(visitor), timeline.order.id, event_id)
+    except Refused as err:
+        return await _refused(request, visitor, timeline.order.id, [str(err)])
+    return _back(timeline.order.id, "resent", "#timeline")

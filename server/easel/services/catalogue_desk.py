@@ -1,0 +1,107 @@
+"""What the admin panel does with the art catalogue: find, edit, add with an uploaded image, import, export.
+
+The catalogue is this easel's, shared by every merchant it serves (the widget shows every artwork to every
+shop), so the panel lets merchants' owners and staff look and export, and only the operator change it
+(see ``admin/views/catalogue.py``). Adding and importing go through ``catalog_files.import_catalog``, the
+function behind ``easel catalog import``: the same row checks, pixel and byte limits, staging and working
+copy; an edit goes through ``artwork_from_row``, the import's own row check.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import anyio.to_thread
+
+from ..domain.catalog import Artwork, ArtworkError, artwork_from_row, artwork_to_row
+from ..domain.configuration import resolve, standard_choices
+from ..runtime import Runtime
+from ..storage import catalog as catalog_store
+from .catalog_files import ImportReport, export_rows, import_catalog
+
+EDITABLE = ("title", "artist", "description", "substrates")
+UPLOAD_NAME = "upload"  # the uploaded image's name in its own temporary folder: never the sender's name
+
+
+class UploadTooLarge(ValueError):
+    """An uploaded file is over ``EASEL_ADMIN_UPLOAD_MAX_BYTES``."""
+
+
+class CatalogueDesk:
+    def __init__(self, runtime: Runtime, on_change: Callable[[], None] | None = None) -> None:
+        self.runtime = runtime
+        self.engine = runtime.engine
+        self.on_change = on_change
+
+    async def search(self, text: str, page: int, size: int) -> tuple[list[Artwork], int]:
+        async with self.engine.connect() as conn:
+            return await catalog_store.search_artworks(conn, text=text, offset=(page - 1) * size, limit=size)
+
+    async def get(self, code: str) -> Artwork | None:
+        async with self.engine.connect() as conn:
+            return await catalog_store.artwork_by_code(conn, code.upper())
+
+    async def edit(self, code: str, fields: dict[str, str]) -> Artwork | None:
+        """Change an artwork's words and substrates by the import's rules (ArtworkError naming what is
+        wrong); None when there is no such artwork. Its image and size stay."""
+        current = await self.get(code)
+        if current is None:
+            return None
+        row = {**artwork_to_row(current), **{k: fields.get(k, "") for k in EDITABLE}}
+        tables = self.runtime.tables
+        changed = artwork_from_row(row, tables)
+        async with self.engine.begin() as conn:
+            await catalog_store.upsert_artworks(conn, [changed])
+            await catalog_store.register_configurations(  # a substrate added brings its configurations
+                conn, [resolve(changed, c, tables) for c in standard_choices(changed, tables)])
+        self._changed()
+        return changed
+
+    async def add(self, fields: dict[str, str], image: BinaryIO) -> ImportReport:
+        """One new artwork from an uploaded image, through ``import_catalog`` (its limits, its working copy)."""
+        code = fields.get("code", "").strip().upper()
+        if code and await self.get(code) is not None:
+            raise ArtworkError(f"code: {code} already exists; open it to edit it")
+        with tempfile.TemporaryDirectory(prefix="easel-add-") as folder:
+            await anyio.to_thread.run_sync(self._save, image, Path(folder) / UPLOAD_NAME)
+            row = {**{k: fields.get(k, "") for k in ("code", *EDITABLE)}, "image": UPLOAD_NAME}
+            listing = Path(folder) / "add.jsonl"
+            listing.write_text(json.dumps(row) + "\n", encoding="utf-8")
+            report = await import_catalog(self.runtime, listing, "jsonl")
+        self._changed()
+        return report
+
+    async def import_file(self, upload: BinaryIO, fmt: str) -> ImportReport:
+        """A CSV or JSON-lines file as ``easel catalog import`` reads it, but images only by URL (raises
+        ``CatalogFileError`` when the file as a whole is unreadable)."""
+        with tempfile.TemporaryDirectory(prefix="easel-import-") as folder:
+            path = Path(folder) / f"catalogue.{fmt}"
+            await anyio.to_thread.run_sync(self._save, upload, path)
+            report = await import_catalog(self.runtime, path, fmt, local_files=False)
+        self._changed()
+        return report
+
+    async def export(self, fmt: str) -> Iterator[str]:
+        """The import format; each image named ``images/CODE.ext`` as ``easel catalog export -o`` lays them
+        out (the panel sends one file, not the images: that command copies them)."""
+        async with self.engine.connect() as conn:
+            found = await catalog_store.all_artworks(conn)
+        named = [Artwork(a.code, a.title, a.artist, a.description, a.width_px, a.height_px,
+                         f"images/{a.code}{Path(a.image).suffix.lower()}", a.substrates) for a in found]
+        return export_rows(named, fmt)
+
+    def _save(self, source: BinaryIO, target: Path) -> None:
+        limit = self.runtime.settings.admin_upload_max_bytes
+        with target.open("wb") as out:
+            shutil.copyfileobj(source, out)
+        if target.stat().st_size > limit:
+            raise UploadTooLarge(f"the file is over {limit} bytes (EASEL_ADMIN_UPLOAD_MAX_BYTES)")
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
