@@ -10,7 +10,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from easel.app import create_app
+from easel.app import create_demo_app
 from easel.runtime import Runtime
 
 from .servers import run_asgi
@@ -32,7 +32,8 @@ async def test_the_readme_python_example_places_an_order(demo_runtime: Runtime) 
         with contextlib.redirect_stdout(out):
             exec(compile(code.replace("http://127.0.0.1:8000", base_url), "README.md", "exec"), {})
 
-    with run_asgi(create_app(runtime=demo_runtime)) as url:
+    # The server makes its own runtime on its own event loop (a PostgreSQL pool belongs to one loop).
+    with run_asgi(create_demo_app(demo_runtime.settings)) as url:
         await anyio.to_thread.run_sync(run, url)
     printed = out.getvalue().split()
     assert len(printed) == 3 and printed[0].isdigit() and printed[1] == "Pending" and printed[2].isdigit(), printed
