@@ -12,6 +12,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import func, select
 
 from easel.admin.sessions import COOKIE, Session, SessionCodec
 from easel.app import create_app
@@ -21,6 +22,7 @@ from easel.runtime import Runtime
 from easel.services.signin_throttle import SigninThrottle
 from easel.settings import Settings
 from easel.storage import users as user_store
+from easel.storage.tables import admin_signin_failures
 from easel.storage.types import utcnow
 
 from .admin_helpers import PASSWORD, csrf_of, make_user, post_form, sign_in, users_of
@@ -164,6 +166,19 @@ async def test_throttle_slows_then_locks_accounts_and_addresses(demo_runtime: Ru
         await throttle.failed(f"user{n}@shop.test", "198.51.100.1")
     by_address = await throttle.refusal("new@shop.test", "198.51.100.1")
     assert by_address is not None and "from your address are locked" in by_address.message
+
+
+async def test_old_failures_leave_no_rows_behind(demo_runtime: Runtime) -> None:
+    now = [utcnow()]
+    settings = demo_runtime.settings
+    throttle = SigninThrottle(demo_runtime.engine, settings, clock=lambda: now[0])
+    for n in range(50):  # sign-ins sprayed over many e-mails and addresses
+        await throttle.failed(f"spray{n}@shop.test", f"203.0.113.{n}")
+    now[0] += timedelta(seconds=settings.admin_signin_lock + 1)
+    await throttle.failed("late@shop.test", "203.0.113.250")
+    async with demo_runtime.engine.connect() as conn:
+        left = (await conn.execute(select(func.count()).select_from(admin_signin_failures))).scalar_one()
+    assert left == 2  # the late account and its address: the others' locks had ended
 
 
 async def test_set_password_links_work_once_and_expire(client: httpx.AsyncClient, demo_runtime: Runtime,

@@ -5,7 +5,8 @@ answers tell nothing about which accounts exist) and per client address, in the 
 process sees them. After ``EASEL_ADMIN_SIGNIN_SLOW_AFTER`` failures each new attempt must wait 1 second,
 then 2, 4 … (an early attempt is refused unchecked and not counted); after ``EASEL_ADMIN_SIGNIN_LOCK_AFTER``
 failures to an account, or ``EASEL_ADMIN_SIGNIN_CLIENT_LOCK_AFTER`` from an address, it is locked for
-``EASEL_ADMIN_SIGNIN_LOCK`` seconds. Failures older than that are forgotten; a success forgets the account's.
+``EASEL_ADMIN_SIGNIN_LOCK`` seconds. Failures older than that are forgotten (their rows deleted at the next
+failure, so the table stays small); a success forgets the account's.
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ class SigninThrottle:
                     continue
             if locked is not None and caused is None:
                 caused = _locked(key, self.lock_for)
+        async with self.engine.begin() as conn:
+            await user_store.forget_failures_before(conn, now - self.lock_for)
         return caused
 
     async def succeeded(self, email: str) -> None:

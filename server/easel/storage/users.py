@@ -100,3 +100,9 @@ async def save_failures(conn: AsyncConnection, key: str, found: Failures) -> Non
 
 async def forget_failures(conn: AsyncConnection, key: str) -> None:
     await conn.execute(delete(admin_signin_failures).where(admin_signin_failures.c.key == key))
+
+
+async def forget_failures_before(conn: AsyncConnection, cutoff: datetime) -> None:
+    """Drop every count whose last failure is older than ``cutoff`` (its lock, if any, has ended), so
+    sign-ins sprayed over many addresses or e-mails leave no rows behind."""
+    await conn.execute(delete(admin_signin_failures).where(admin_signin_failures.c.last_failure_at < cutoff))
