@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..domain.catalog import CODE_PATTERN, ORIENTATIONS, Artwork
 from ..domain.configuration import CHOICE_FIELDS, ConfigurationError
-from ..domain.merchants import Merchant
 from ..services.products import Product, UnknownArtwork
 from ..storage import catalog as catalog_store
-from ..ttl_cache import MISSING, TtlCache
+from ..ttl_cache import MISSING
 from .access import ApiProblem, Caller, customer_of, widget_endpoint
 from .http_cache import cached_response
 from .payloads import artwork_detail, artwork_summary, priced, widget_base
@@ -138,7 +136,7 @@ async def price(request: Request, caller: Caller) -> Response:
     with_price = await pricing_allowed(request, caller, query.get("auth", ""))
     base = widget_base(request)
     code = query.get("code", "")
-    answers = _price_answers(caller.state)
+    answers = caller.state.price_answers
     key = (caller.merchant.id, code, tuple(choices.items()), base, with_price)
     artwork = await _artwork_or_none(caller.state, code)
     kept = answers.get(key)
@@ -152,21 +150,7 @@ async def price(request: Request, caller: Caller) -> Response:
     return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
-# The price answers of configurations shoppers clicked, per merchant: every shopper of a shop clicks
-# through the same few hundred. An answer is reused only with the very merchant and artwork objects it was
-# made from (each cached for EASEL_CACHE_TTL seconds, so a markup or catalogue change shows as soon as
-# it does anywhere else) and for at most EASEL_CACHE_TTL seconds itself.
-_ANSWERS: WeakKeyDictionary[WidgetState, TtlCache[tuple[Any, ...], tuple[Merchant, Artwork, bytes]]] = \
-    WeakKeyDictionary()
 _RENDER = JSONResponse(None)  # its render(): the bytes a JSONResponse of the same data would send
-
-
-def _price_answers(state: WidgetState) -> TtlCache[tuple[Any, ...], tuple[Merchant, Artwork, bytes]]:
-    found = _ANSWERS.get(state)
-    if found is None:
-        settings = state.runtime.settings
-        found = _ANSWERS[state] = TtlCache(settings.cache_ttl, settings.cache_max_entries, settings.cache_max_bytes)
-    return found
 
 
 async def _artwork_or_none(state: WidgetState, code: str) -> Artwork | None:

@@ -60,6 +60,10 @@ class WidgetState:
         self._secrets: TtlCache[int, str] = TtlCache(*sizes, clock=clock)
         self._artworks: TtlCache[str, Artwork] = TtlCache(*sizes, clock=clock)
         self._tables_json: LRUCache[Plan | None, dict[str, Any]] = LRUCache(maxsize=64)
+        # The price answers of configurations shoppers clicked (every shopper of a shop clicks through the
+        # same few hundred), reused only with the very merchant and artwork objects they were made from:
+        # see api.price. Key → (merchant, artwork, body).
+        self.price_answers: TtlCache[tuple[Any, ...], tuple[Merchant, Artwork, bytes]] = TtlCache(*sizes, clock=clock)
         self._registered: set[str] = set()
 
     async def merchant(self, api_key: str) -> Merchant | None:
