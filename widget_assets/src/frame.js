@@ -19,12 +19,15 @@ export function mount() {
   main = h('div', {class: 'nep-main'});
   root = h('div', {id: 'nep_widget', class: 'nep'}, status, main);
   box.appendChild(root);
+  early.splice(0).forEach(notice);
   return true;
 }
+// A notice raised before the frame is mounted (the search is fetched at script start) waits for it.
+const early = [];
 export function notice(text) {
-  if (!box) return;
+  if (!root) return void early.push(text);
   const n = h('p', {class: 'nep-notice', role: 'alert'}, text);
-  (root || box).prepend(n);
+  root.prepend(n);
 }
 export function say(text, label, action) {
   const target = (S.view === 'product' && P && P.msg) || status;
