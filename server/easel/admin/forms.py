@@ -1,11 +1,16 @@
-"""Reading a posted form: only with this session's CSRF token, else 403 (a page that says why)."""
+"""Posted forms: read only with this session's CSRF token (else 403, a page that says why), and merchant
+settings saved from them through the one settings service."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from .context import panel_of
+from ..services.merchant_settings import SettingProblem, validated
+from .auth import Visitor, merchant_of
+from .context import panel_of, settings_service
 from .sessions import Session
 
 CSRF_FIELD = "csrf"
@@ -27,3 +32,14 @@ async def posted(request: Request, session: Session) -> dict[str, str]:
 def printable(text: str) -> bool:
     """No NUL or other C0 control characters but tab and line breaks (a database refuses NUL in text)."""
     return not any(ord(c) < 32 and c not in "\t\r\n" for c in text)
+
+
+async def save_settings(request: Request, visitor: Visitor, values: dict[str, Any]) -> list[str]:
+    """Validate and save merchant settings as the signed-in user (through the service the CLI uses too);
+    the problems to show, empty when saved."""
+    assert visitor.user is not None
+    try:
+        await settings_service(request).change(merchant_of(visitor).id, validated(values), visitor.user.email)
+    except SettingProblem as err:
+        return err.problems
+    return []

@@ -9,11 +9,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ...services.callback_check import TestAnswer, recent_deliveries, send_test_event
-from ...services.merchant_settings import SettingProblem, validated
 from ...services.users import OWNER
 from ..auth import Visitor, merchant_of, signed_in
 from ..context import panel_of, settings_service
-from ..forms import posted
+from ..forms import posted, save_settings
 from ..pages import render
 
 HISTORY_FIELDS = ("test_mode", "require_timestamp", "callback_url", "api secret")
@@ -38,11 +37,9 @@ async def api_page(request: Request, visitor: Visitor) -> Response:
     form = await posted(request, visitor.session)
     values = {"test_mode": form.get("test_mode") == "on", "require_timestamp": form.get("require_timestamp") == "on",
               "callback_url": form.get("callback_url", "")}
-    try:
-        assert visitor.user is not None
-        await settings_service(request).change(merchant_of(visitor).id, validated(values), visitor.user.email)
-    except SettingProblem as err:
-        return await _page(request, visitor, status=400, errors=err.problems, values=values)
+    problems = await save_settings(request, visitor, values)
+    if problems:
+        return await _page(request, visitor, status=400, errors=problems, values=values)
     return RedirectResponse("/admin/api?done=1", status_code=303)
 
 

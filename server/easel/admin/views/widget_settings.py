@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ...domain.merchants import Merchant
-from ...services.merchant_settings import SettingProblem, validated
+from ...services.merchant_settings import SettingProblem
 from ...services.users import OWNER
 from ...widget.access import ApiProblem, Caller
 from ...widget.cart import signed_item
@@ -24,7 +24,7 @@ from ...widget.relay import relay_to_cart
 from ...widget.state import widget_state
 from ..auth import Visitor, merchant_of, signed_in
 from ..context import host_widget_state, panel_of, settings_service
-from ..forms import posted
+from ..forms import posted, save_settings
 from ..pages import render
 from .prices import first_artwork
 
@@ -68,11 +68,9 @@ async def widget_page(request: Request, visitor: Visitor) -> Response:
                               "login_url": form.get("login_url", ""),
                               "pricing_requires_login": form.get("pricing_requires_login") == "on",
                               "require_customer_token": form.get("require_customer_token") == "on"}
-    try:
-        assert visitor.user is not None
-        await settings_service(request).change(merchant_of(visitor).id, validated(values), visitor.user.email)
-    except SettingProblem as err:
-        return await _page(request, visitor, status=400, errors=err.problems, values=values)
+    problems = await save_settings(request, visitor, values)
+    if problems:
+        return await _page(request, visitor, status=400, errors=problems, values=values)
     return RedirectResponse("/admin/widget?done=1", status_code=303)
 
 
