@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from .types import UTCDateTime
@@ -74,6 +75,16 @@ artworks = Table(
     Column("substrates", String(100), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("hidden", Boolean, nullable=False, server_default=false()),  # hidden by the operator from every shop
+)
+
+# Artworks a merchant hides from their own shop (the catalogue is shared; each shop chooses what it shows).
+hidden_artworks = Table(
+    "hidden_artworks",
+    metadata,
+    Column("merchant_id", Integer, ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True),
+    Column("artwork_code", String(32), ForeignKey("artworks.code", ondelete="CASCADE"), primary_key=True),
+    Column("hidden_at", UTCDateTime, nullable=False),
 )
 
 # Every configuration easel has priced, by sku, so a sku (a one-way hash) can be looked up again.
@@ -316,4 +327,33 @@ setting_changes = Table(
     Column("new_value", Text, nullable=False),
     Column("changed_at", UTCDateTime, nullable=False),
     Index("ix_setting_changes_merchant_id", "merchant_id", "id"),
+)
+
+# A merchant's own account at a vendor, per mode (sandbox or live), in place of the operator's account from
+# EASEL_VENDOR_ACCOUNTS. Credentials are a JSON object encrypted like merchant secrets (secret_box.py).
+merchant_vendor_accounts = Table(
+    "merchant_vendor_accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("merchant_id", Integer, ForeignKey("merchants.id", ondelete="CASCADE"), nullable=False),
+    Column("vendor", String(40), nullable=False),
+    Column("mode", String(10), nullable=False),  # sandbox or live
+    Column("base_url", String(2000), nullable=False),
+    Column("credentials_encrypted", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("merchant_id", "vendor", "mode", name="uq_merchant_vendor_accounts_merchant_id"),
+)
+
+# Vendor calls and their failures per merchant, vendor and hour: each vendor's recent error rate in the panel.
+# Workers add to these counts in batches (not one statement per call), so they are statistics, not a ledger.
+vendor_call_counts = Table(
+    "vendor_call_counts",
+    metadata,
+    Column("merchant_id", Integer, ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True),
+    Column("vendor", String(40), primary_key=True),
+    Column("hour", UTCDateTime, primary_key=True),
+    Column("calls", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("last_error", Text, nullable=False, server_default=""),
 )
