@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
-.PHONY: install install-test widget demo serve test lint typecheck unit e2e bench system-deps clean
+.PHONY: install install-test widget demo serve test lint typecheck unit e2e bench system-deps bench-deps clean
 
 # Two stamps: `make demo` installs easel and what it runs on; the test tools come with `make test`.
 $(VENV)/.installed: pyproject.toml
@@ -70,7 +70,16 @@ e2e: install-test system-deps widget e2e/node_modules/.installed
 test: install-test system-deps widget e2e/node_modules/.installed lint typecheck
 	$(BIN)/pytest
 
-bench: install-test system-deps widget
+# The benchmarks' HTTP load generator: Debian's wrk (the benches fall back to a slower Python loop without it).
+bench-deps:
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  echo "installing Debian package: wrk"; \
+	  $$sudo apt-get update -q >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends wrk >/dev/null; \
+	fi
+
+bench: install-test system-deps bench-deps widget
 	$(BIN)/python -m tests.bench
 
 clean:
