@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import httpx
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Route
 
 from easel.previews.encoding import FORMATS
 
@@ -311,6 +311,59 @@ def test_preview_never_blanks_between_configurations(page: Page, site: Site, eas
     assert detail["product"]["frame"] == "F0420"
     assert page.evaluate("() => window.__blank") == []
     assert page.evaluate("() => window.__seen.size") >= 5  # the pictures really changed, each time whole
+
+
+# What the preview shows: its src (or null), whether it is a loaded picture, and its alt text.
+PREVIEW_STATE = """() => {
+  const i = document.querySelector('#nep_widget .nep-preview');
+  return {src: i.getAttribute('src'), loaded: i.complete && i.naturalWidth > 0, alt: i.alt};
+}"""
+
+
+def test_a_preview_that_fails_keeps_the_last_picture_and_is_asked_for_again(
+        page: Page, site: Site, easel_url: str, console: Console) -> None:
+    """Previews rate-limited or unavailable (503 here) never leave a broken image: the first one gives way
+    to the empty frame, a later one leaves the last good picture in place (front view, wall view and every
+    width of the srcset), and each is asked for again a little later."""
+    console.expect(r"status of 503")
+    failing: list[str] = []
+
+    def unavailable(route: Route) -> None:
+        failing.append(route.request.url)
+        route.fulfill(status=503, headers={"Retry-After": "1", "Cache-Control": "no-store"}, body="busy")
+
+    previews = re.compile(r"/(preview|wall)/[0-9a-f]{16}/")
+    page.route(previews, unavailable)
+    open_page(page, site.page("/flaky", pages.shop(easel_url, after=pages.options())) +
+              "#/product/edit/V00551/paper/PF/F0101/S")
+    sku = wait_event(page, "widget:price:changed")["product"]["sku"]
+    page.wait_for_function("() => !document.querySelector('#nep_widget .nep-preview').getAttribute('src')")
+    assert failing and all(f"/preview/{sku}/" in url for url in failing)  # the first one was asked for, and failed
+    page.unroute(previews)
+    good = wait_preview(page, f"/preview/{sku}/")  # asked for again, unprompted
+    assert good["width"] > 0
+
+    page.route(previews, unavailable)
+    failing.clear()
+    page.evaluate(WATCH_PREVIEW)
+    other = choose(page, "frame", "F0092")["product"]["sku"]
+    assert other != sku
+    page.click(f'{W} [role="tab"] >> text=On a wall')
+    for part in (f"/preview/{other}/", f"/wall/{other}/"):
+        for _ in range(400):
+            if any(part in url for url in failing):
+                break
+            page.wait_for_timeout(25)  # route handlers run while the page is waited on
+        else:
+            raise AssertionError(f"{part} was never asked for: {failing}")
+    page.wait_for_timeout(300)  # both failures are in: the page has had time to show what it got
+    state = page.evaluate(PREVIEW_STATE)
+    assert state["src"] == good["src"] and state["loaded"], state  # the last good picture, still whole
+    assert page.evaluate("() => window.__blank") == []
+    page.unroute(previews)
+    shown = wait_preview(page, f"/wall/{other}/")  # the retry brings the wall view of the new piece
+    assert shown["width"] > 0 and "on a wall" in page.evaluate(PREVIEW_STATE)["alt"]
+    assert page.evaluate("() => window.__blank") == []
 
 
 def test_preview_is_a_picture_with_widths_and_formats(page: Page, site: Site, easel_url: str) -> None:

@@ -16,8 +16,12 @@ await esbuild.build({
   outfile: join(dist, 'widget.js'),
   bundle: true,
   minify: true,
-  format: 'iife',
+  // No wrapper of esbuild's own: the banner's function is the script's scope (a bundle without exports).
+  format: 'esm',
   target: 'es2017',
+  // Short names for the widget's own bookkeeping on its view objects (P, V, S, a preview, an event
+  // binding): names that never come from or go to the server, the page or the DOM.
+  mangleProps: /^(groups|dims|qty|save|msg|shown|shape|seq|pv|pic|img|tabs|panel|pr|chips|count|pager|images|side|el|nav|lastSearch|fn|list|promise|art)$/,
   sourcemap: 'external',
   sourcesContent: true,
   legalComments: 'none',

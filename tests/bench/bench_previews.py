@@ -6,8 +6,9 @@
 - ``wall_ms``: the same for the 600 px wall view (aim ≤ 4×); ``front_webp_ms`` for the WebP;
 - ``cached_rps``: a rendered preview served again by ``easel demo``'s app in uvicorn, against
   ``static_rps``, the same bytes as a static file from a bare Starlette ``StaticFiles`` app in uvicorn
-  with the same settings (aim ≥ 0.8×). Load comes from ``wrk`` (Debian package) when installed, else from
-  the in-Python load loop of :mod:`servers` (``load`` says which).
+  with the same settings (aim ≥ 0.8×). Load comes from ``wrk`` (Debian's package, ``/usr/bin/wrk``, which
+  ``make bench`` installs) when there is one, else from the in-Python load loop of :mod:`servers`
+  (``load`` says which, and where the wrk came from).
 """
 
 from __future__ import annotations
@@ -88,8 +89,18 @@ def _renders(runtime: Runtime, folder: Path, source: Path) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def _find_wrk() -> str | None:
+    """wrk on the PATH, else Debian's (``/usr/bin/wrk``: ``make bench`` runs with a venv's PATH too)."""
+    found = shutil.which("wrk") or "/usr/bin/wrk"
+    return found if os.access(found, os.X_OK) else None
+
+
+WRK = _find_wrk()
+
+
 def _wrk(url: str, seconds: float) -> float:
-    out = subprocess.run(["wrk", "-t1", "-c16", f"-d{seconds:.0f}s", url], capture_output=True, text=True,
+    assert WRK
+    out = subprocess.run([WRK, "-t1", "-c16", f"-d{seconds:.0f}s", url], capture_output=True, text=True,
                          check=True).stdout
     found = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if not found or "Non-2xx" in out:
@@ -98,7 +109,7 @@ def _wrk(url: str, seconds: float) -> float:
 
 
 def _rate(base: str, path: str, seconds: float) -> float:
-    if shutil.which("wrk"):
+    if WRK:
         _wrk(base + path, 1)
         return _wrk(base + path, seconds)
     request: tuple[str, str, dict[str, str], bytes | None] = ("GET", path, {}, None)
@@ -158,5 +169,6 @@ def run(seconds: float = 5.0) -> dict[str, float | str]:
         "baseline_resize_ms": round(baseline, 1),
         "front_ratio": round(front / baseline, 2), "wall_ratio": round(wall / baseline, 2),
         "cached_rps": round(cached), "static_rps": round(static_rps), "serve_ratio": round(cached / static_rps, 2),
-        "bytes": len(picture.content), "load": "wrk" if shutil.which("wrk") else "python",
+        "bytes": len(picture.content),
+        "load": f"wrk ({WRK}, 1 thread, 16 connections)" if WRK else "python load loop (no wrk installed)",
     }

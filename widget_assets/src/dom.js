@@ -1,8 +1,10 @@
 // Small DOM and formatting helpers. Text from the server is only ever set as text (append, textContent).
 import {C} from './config.js';
 
+// h('p', 'nep-x', …) is h('p', {class: 'nep-x'}, …).
 export function h(tag, attrs, ...kids) {
   const el = document.createElement(tag);
+  if (typeof attrs === 'string') attrs = {class: attrs};
   Object.keys(attrs || {}).forEach((k) => {
     const v = attrs[k];
     if (v === null || v === undefined || v === false) return;

@@ -16,7 +16,7 @@ export function mount() {
   }
   if (script && script.id === 'nep_widget') script.removeAttribute('id');
   status = h('p', {class: 'nep-status', role: 'status'});
-  main = h('div', {class: 'nep-main'});
+  main = h('div', 'nep-main');
   root = h('div', {id: 'nep_widget', class: 'nep'}, status, main);
   box.appendChild(root);
   early.splice(0).forEach(notice);

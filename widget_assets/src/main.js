@@ -25,10 +25,7 @@ function start() {
   W.timing = {start: T0};
   (W._o || []).forEach(setOptions);
   window.image2art = Object.assign(pre, {$: $, widget: W, __easel: true});
-  if (loc.hash === '' || loc.hash.indexOf('#/search') === 0 || !/^#\/(product|projects)/.test(loc.hash)) {
-    const q0 = searchParams(loc.hash);
-    prefetchSearch(q0);
-  }
+  if (!/^#\/(product|projects)/.test(loc.hash)) prefetchSearch(searchParams(loc.hash));
   const css = new Promise((done) => {
     const l = h('link', {rel: 'stylesheet', href: new URL(C.css, BASE).href});
     l.onload = l.onerror = done;

@@ -58,7 +58,7 @@ function fetchPrice(code, choices, anonymous) {
 }
 function onGroupPress(e) {
   var b = e.target.closest('button[data-val]');
-  if (b && P) fetchPrice(P.code, nextChoices(P.choices, b.closest('[data-opt]').getAttribute('data-opt'), b.getAttribute('data-val'))).catch(() => {});
+  if (b && P) fetchPrice(P.code, nextChoices(P.choices, b.closest('[data-opt]').dataset.opt, b.dataset.val)).catch(() => {});
 }
 function fallback(text) {
   replaceHash('#/search');
@@ -93,7 +93,7 @@ export async function showProduct(hh) {
 }
 function productView(code, art) {
   var p = {code: code, art: art, seq: 0, choices: {}};
-  p.dims = h('figcaption', {class: 'nep-dims'});
+  p.dims = h('figcaption', 'nep-dims');
   p.groups = h('div', {class: 'nep-groups', onclick: onGroupClick, onchange: onGroupChange, onpointerdown: onGroupPress});
   p.price = h('span', {class: 'nep-price', 'aria-live': 'polite'});
   p.qty = h('input', {type: 'number', min: 1, max: 99, value: 1, inputmode: 'numeric', class: 'nep-qty'});
@@ -101,14 +101,14 @@ function productView(code, art) {
   p.save = h('button', {type: 'button', class: 'nep-save', onclick: saveProject}, 'Save to projects');
   p.msg = h('p', {class: 'nep-msg', role: 'status'});
   var back = h('a', {href: S.lastSearch, class: 'nep-back'}, '← All artworks');
-  var info = h('div', {class: 'nep-opts'}, h('h3', {class: 'nep-title'}, art.title), h('p', {class: 'nep-by'}, art.artist), art.description ? h('p', {class: 'nep-desc'}, art.description) : null, p.groups,
-    h('div', {class: 'nep-buy'}, p.price, h('label', {class: 'nep-field nep-qtyf'}, h('span', null, 'Quantity'), p.qty), p.add, p.save), p.msg);
-  p.el = h('div', {class: 'nep-product'}, back, previewView(p, p.dims), info);
+  var info = h('div', 'nep-opts', h('h3', 'nep-title', art.title), h('p', 'nep-by', art.artist), art.description ? h('p', 'nep-desc', art.description) : null, p.groups,
+    h('div', 'nep-buy', p.price, h('label', 'nep-field nep-qtyf', h('span', null, 'Quantity'), p.qty), p.add, p.save), p.msg);
+  p.el = h('div', 'nep-product', back, previewView(p, p.dims), info);
   clear(main).append(p.el);
   return p;
 }
 function group(name, legend, items, current) {
-  return h('fieldset', {class: 'nep-group', 'data-opt': name}, h('legend', null, legend), h('div', {class: 'nep-choices'}, ...items.map((it) =>
+  return h('fieldset', {class: 'nep-group', 'data-opt': name}, h('legend', null, legend), h('div', 'nep-choices', ...items.map((it) =>
     h('button', {type: 'button', class: 'nep-choice', 'data-val': it[0], 'aria-pressed': String(String(current) === String(it[0]))}, it[2] ? swatch(it[2]) : null, it[1]))));
 }
 // The sizes the style is made in (the options list them per style: a vendor may lack one in one style).
@@ -135,10 +135,10 @@ function renderGroups() {
   if (P.shape === shape) {
     // Same controls as before: only mark the current choices (keeps focus and spares the DOM).
     P.groups.querySelectorAll('[data-opt]').forEach((g) => {
-      var v = c[g.getAttribute('data-opt')];
+      var v = c[g.dataset.opt];
       if (g.tagName === 'FIELDSET') g.querySelectorAll('button').forEach((b) => {
-        b.setAttribute('aria-pressed', String(b.getAttribute('data-val') === String(v)));
-        if (g.getAttribute('data-opt') === 'size') b.lastChild.textContent = sizeLabel(art.sizes.find((s) => s.code === b.getAttribute('data-val')), c);
+        b.setAttribute('aria-pressed', b.dataset.val === String(v));
+        if (g.dataset.opt === 'size') b.lastChild.textContent = sizeLabel(art.sizes.find((s) => s.code === b.dataset.val), c);
       });
       else if (g.type === 'checkbox') g.checked = !!v;
       else if (document.activeElement !== g) g.value = v === null || v === undefined ? '' : v;
@@ -147,7 +147,7 @@ function renderGroups() {
   }
   P.shape = shape;
   var focus = document.activeElement, key = null;
-  if (focus && P.groups.contains(focus)) key = [focus.closest('[data-opt]') && focus.closest('[data-opt]').getAttribute('data-opt'), focus.getAttribute('data-val')];
+  if (focus && P.groups.contains(focus)) key = [focus.closest('[data-opt]') && focus.closest('[data-opt]').dataset.opt, focus.dataset.val];
   var frames = T.frames.filter((f) => f.styles.includes(c.style));
   var mattes = T.mattes.filter((m) => m.styles.includes(c.style));
   var kids = [
@@ -159,16 +159,16 @@ function renderGroups() {
   ];
   if (st.border_types.length) {
     kids.push(group('border_type', 'Canvas border', st.border_types.map((b) => [b, b[0].toUpperCase() + b.slice(1)]), c.border_type));
-    if (c.border_type === 'color') kids.push(h('label', {class: 'nep-field'}, h('span', null, 'Border colour (any CSS colour)'), h('input', {type: 'text', 'data-opt': 'border_color', value: c.border_color || '', maxlength: 40, spellcheck: 'false'})));
+    if (c.border_type === 'color') kids.push(h('label', 'nep-field', h('span', null, 'Border colour (any CSS colour)'), h('input', {type: 'text', 'data-opt': 'border_color', value: c.border_color || '', maxlength: 40, spellcheck: 'false'})));
     var min = T.border.min_width_for_bar[c.stretcher_bar] || T.border.min_width, widths = [];
     for (var w = min; w <= T.border.max_width; w++) widths.push(h('option', {value: w, selected: w === c.border_width}, w + ' in'));
-    kids.push(h('label', {class: 'nep-field'}, h('span', null, 'Border width'), h('select', {'data-opt': 'border_width'}, ...widths)));
+    kids.push(h('label', 'nep-field', h('span', null, 'Border width'), h('select', {'data-opt': 'border_width'}, ...widths)));
     if (st.stretcher_bars.length > 1) kids.push(group('stretcher_bar', 'Stretcher bar', st.stretcher_bars.map((b) => [b, b + ' in']), c.stretcher_bar));
   }
-  if (st.hardware && O.ShowHardwareOption) kids.push(h('label', {class: 'nep-check'}, h('input', {type: 'checkbox', 'data-opt': 'security_hardware', checked: !!c.security_hardware}), 'Security hardware'));
+  if (st.hardware && O.ShowHardwareOption) kids.push(h('label', 'nep-check', h('input', {type: 'checkbox', 'data-opt': 'security_hardware', checked: !!c.security_hardware}), 'Security hardware'));
   clear(P.groups).append(...kids.filter(Boolean));
   if (key) {
-    var again = P.groups.querySelector('[data-opt="' + key[0] + '"]' + (key[1] === null ? '' : ' [data-val="' + key[1] + '"]')) || P.groups.querySelector('[data-opt="' + key[0] + '"]');
+    var again = P.groups.querySelector('[data-opt="' + key[0] + '"]' + (key[1] == null ? '' : ' [data-val="' + key[1] + '"]')) || P.groups.querySelector('[data-opt="' + key[0] + '"]');
     if (again) again.focus();
   }
 }
@@ -176,11 +176,11 @@ function onGroupClick(e) {
   var b = e.target.closest('button[data-val]');
   if (!b) return;
   var g = b.closest('[data-opt]');
-  g.querySelectorAll('button').forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
-  choose(g.getAttribute('data-opt'), b.getAttribute('data-val'));
+  g.querySelectorAll('button').forEach((x) => x.setAttribute('aria-pressed', x === b));
+  choose(g.dataset.opt, b.dataset.val);
 }
 function onGroupChange(e) {
-  var t = e.target, name = t.getAttribute('data-opt');
+  var t = e.target, name = t.dataset.opt;
   if (!name) return;
   choose(name, t.type === 'checkbox' ? t.checked : name === 'border_width' ? Number(t.value) : t.value.trim());
 }

@@ -12,11 +12,11 @@ export async function showProjects() {
   setProduct(null);
   dropSearch();
   var n = ++S.nav, me = who();
-  var list = h('ul', {class: 'nep-projects'});
-  var view = h('div', {class: 'nep-projects-page'}, h('a', {href: S.lastSearch, class: 'nep-back'}, '← All artworks'), h('h3', {class: 'nep-title'}, 'My projects'), list);
+  var list = h('ul', 'nep-projects');
+  var view = h('div', 'nep-projects-page', h('a', {href: S.lastSearch, class: 'nep-back'}, '← All artworks'), h('h3', 'nep-title', 'My projects'), list);
   clear(main).append(view);
   if (O.AuthRequired.projects && !signedIn() || !me) {
-    list.append(h('li', {class: 'nep-empty'}, h('p', null, 'Sign in to keep your framing projects.'), h('button', {type: 'button', onclick: () => login('projects')}, 'Sign in')));
+    list.append(h('li', 'nep-empty', h('p', null, 'Sign in to keep your framing projects.'), h('button', {type: 'button', onclick: () => login('projects')}, 'Sign in')));
     return loadedOnce();
   }
   var data;
@@ -27,14 +27,14 @@ export async function showProjects() {
     return;
   }
   if (n !== S.nav) return;
-  if (!data.projects.length) list.append(h('li', {class: 'nep-empty'}, h('p', null, 'No projects yet: configure a piece and choose “Save to projects”.')));
+  if (!data.projects.length) list.append(h('li', 'nep-empty', h('p', null, 'No projects yet: configure a piece and choose “Save to projects”.')));
   list.append(...data.projects.map((pj) => projectRow(pj, me)));
   loadedOnce();
 }
 function projectRow(pj, me) {
   var name = h('input', {type: 'text', value: pj.name, maxlength: 200, 'aria-label': 'Name of project ' + pj.name});
-  var row = h('li', {class: 'nep-project'}, pj.thumb ? h('img', {src: pj.thumb, alt: '', width: 80, height: 80, loading: 'lazy'}) : null,
-    h('div', null, h('a', {href: '#' + pj.route, class: 'nep-open'}, pj.name), h('span', {class: 'nep-a'}, pj.title),
+  var row = h('li', 'nep-project', pj.thumb ? h('img', {src: pj.thumb, alt: '', width: 80, height: 80, loading: 'lazy'}) : null,
+    h('div', null, h('a', {href: '#' + pj.route, class: 'nep-open'}, pj.name), h('span', 'nep-a', pj.title),
       h('form', {class: 'nep-rename', onsubmit: async (e) => {
         e.preventDefault();
         try {

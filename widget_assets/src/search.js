@@ -21,7 +21,7 @@ export function prefetchSearch(q) {
 function searchView() {
   if (V && V.el.parentNode === main) return V;
   V = {};
-  var field = (label, control) => h('label', {class: 'nep-field'}, h('span', null, label), control);
+  var field = (label, control) => h('label', 'nep-field', h('span', null, label), control);
   var sel = (name, options) => h('select', {name: name, onchange: submit}, h('option', {value: ''}, 'Any'), ...options.map((o) => h('option', {value: o[0]}, o[1])));
   V.q = h('input', {type: 'search', name: 'q', maxlength: 100, autocomplete: 'off'});
   V.substrate = sel('substrate', T.substrates.map((s) => [s.code, s.name]));
@@ -31,14 +31,14 @@ function searchView() {
   V.side = h('aside', {id: 'sidebar', class: 'nep-side', 'aria-label': 'Filters'}, V.form, h('a', {href: '#/projects', class: 'nep-projects-link'}, 'My projects'));
   V.toggle = h('button', {type: 'button', class: 'nep-toggle', 'aria-expanded': 'false', 'aria-controls': 'sidebar', onclick: () => {
     var open = V.side.classList.toggle('nep-open');
-    V.toggle.setAttribute('aria-expanded', String(open));
+    V.toggle.setAttribute('aria-expanded', open);
   }}, 'Filters');
-  V.chips = h('div', {class: 'nep-chips'});
+  V.chips = h('div', 'nep-chips');
   V.count = h('p', {class: 'nep-count', 'aria-live': 'polite'});
-  V.grid = h('ul', {class: 'nep-grid'});
+  V.grid = h('ul', 'nep-grid');
   V.pager = h('nav', {class: 'nep-pager', 'aria-label': 'Pages'});
   V.images = h('section', {id: 'images', class: 'nep-images', 'aria-label': 'Artworks'}, V.chips, V.count, V.grid, V.pager);
-  V.el = h('div', {class: 'nep-search'}, V.toggle, V.side, V.images);
+  V.el = h('div', 'nep-search', V.toggle, V.side, V.images);
   clear(main).append(V.el);
   if (S.facets) fillArtists();
   return V;
@@ -99,12 +99,12 @@ function grid(v, data, q) {
   clear(v.grid);
   clear(v.pager);
   if (!data.items.length) {
-    v.grid.append(h('li', {class: 'nep-empty'}, h('p', null, 'No artworks match these filters.'), h('button', {type: 'button', onclick: () => go('#/search')}, 'Clear filters')));
+    v.grid.append(h('li', 'nep-empty', h('p', null, 'No artworks match these filters.'), h('button', {type: 'button', onclick: () => go('#/search')}, 'Clear filters')));
     return;
   }
   v.grid.append(...data.items.map((it, i) => h('li', null, h('a', {href: '#' + it.route, class: 'nep-tile'},
-    h('span', {class: 'nep-th'}, h('img', thumb(it, i))),
-    h('span', {class: 'nep-t'}, it.title), h('span', {class: 'nep-a'}, it.artist)))));
+    h('span', 'nep-th', h('img', thumb(it, i))),
+    h('span', 'nep-t', it.title), h('span', 'nep-a', it.artist)))));
   if (data.pages > 1) {
     var page = (p) => '#/search?' + qs(Object.assign({}, q, {page: p > 1 ? p : ''}));
     if (data.page > 1) v.pager.append(h('a', {href: page(data.page - 1), rel: 'prev'}, '← Previous'));
