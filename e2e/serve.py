@@ -3,7 +3,9 @@
 ``python -m e2e.serve --port N`` (with ``EASEL_DATA_DIR`` and ``EASEL_SECRET_KEY`` set) migrates, loads the
 demo data and these merchants, and serves the demo app (``easel.app.create_demo_app``). Like ``easel demo``,
 it turns ``EASEL_CALLBACKS_ALLOW_PRIVATE`` on unless it is set, so the cart relay reaches the test
-merchant's shop on 127.0.0.1 through the production mechanism.
+merchant's shop on 127.0.0.1 through the production mechanism. The sandboxes' control token is
+:data:`CONTROL_TOKEN` (tests advance their clocks), an account locks after :data:`SIGNIN_LOCK_AFTER` failed
+sign-ins, and the ``relayshop`` merchant has two admin users (:data:`OTHER_OWNER`, :data:`LOCKED_STAFF`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from easel.app import create_demo_app
 from easel.demo.seed import seed_demo
 from easel.domain.catalog import Artwork
 from easel.runtime import Runtime
+from easel.services.users import hash_password
 from easel.settings import Settings
 from easel.storage import catalog as catalog_store
 from easel.storage import merchants as merchant_store
 from easel.storage import migrate
+from easel.storage import users as user_store
 
 RELAY_SECRET = "relay-shop-secret-for-tests"
 TOKEN_SECRET = "token-shop-secret-for-tests"
@@ -33,6 +37,16 @@ LOCAL_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*"]
 HOSTILE_CODE = "XSS001"
 HOSTILE_TITLE = '<img src=x onerror="window.__pwned=1">Tide & "Moon"'
 HOSTILE_ARTIST = "<script>window.__pwned=2</script>"
+CONTROL_TOKEN = "e2e-sandbox-control-token"  # the sandboxes' /_control token, unless EASEL_SANDBOX_TOKEN
+SIGNIN_LOCK_AFTER = 4  # failed admin sign-ins that lock an account (unless EASEL_ADMIN_SIGNIN_LOCK_AFTER): tests stay quick
+# Admin users of another merchant (email, password, merchant, role): one to look for the demo's pages, one to lock out.
+OTHER_OWNER = ("owner@relayshop.test", "relayshop owner password", "relayshop", "owner")
+LOCKED_STAFF = ("staff@relayshop.test", "relayshop staff password", "relayshop", "staff")
+# The admin pages' tests (e2e/test_admin_pages.py): an operator (no merchant) and the owner of a shop of its own,
+# whose vendor accounts they change without touching the demo's (email, password, merchant, role).
+OPERATOR: tuple[str, str, str | None, str] = ("operator@easel.test", "operator password for tests", None, "operator")
+PANEL_OWNER: tuple[str, str, str | None, str] = ("owner@panelshop.test", "panelshop owner password", "panelshop", "owner")
+PANEL_SECRET = "panel-shop-secret-for-tests"
 
 # Test-mode merchants: the demo has sandbox accounts only, and a merchant sells what its mode can make.
 MERCHANTS: list[tuple[str, str, str, dict[str, object]]] = [
@@ -47,6 +61,7 @@ MERCHANTS: list[tuple[str, str, str, dict[str, object]]] = [
     # Everything routed to Pwinty alone: some styles lack some sizes (framed paper has no XL).
     ("pwintyshop", "pwinty-key", RELAY_SECRET, {"allowed_origins": LOCAL_ORIGINS, "cart_path": "/merchant/cart",
                                                 "test_mode": True, "routing": {"default": ["pwinty"]}}),
+    ("panelshop", "panel-key", PANEL_SECRET, {"allowed_origins": LOCAL_ORIGINS, "test_mode": True}),
 ]
 
 
@@ -66,6 +81,16 @@ async def prepare(settings: Settings) -> None:
                 await catalog_store.upsert_artworks(conn, [Artwork(
                     HOSTILE_CODE, HOSTILE_TITLE, HOSTILE_ARTIST, "<b>bold?</b>", 4800, 4800,
                     str((images / f"{HOSTILE_CODE}.jpg").resolve()), ("paper",))])
+            for email, password, username, role in (OTHER_OWNER, LOCKED_STAFF):
+                merchant = await merchant_store.merchant_by_username(conn, username)
+                if merchant is not None and await user_store.user_by_email(conn, email) is None:
+                    user_id = await user_store.insert_user(conn, email, merchant.id, role)
+                    await user_store.set_password_hash(conn, user_id, await hash_password(password))
+            for email, password, username, role in (OPERATOR, PANEL_OWNER):
+                shop = await merchant_store.merchant_by_username(conn, username) if username else None
+                if (shop is not None or username is None) and await user_store.user_by_email(conn, email) is None:
+                    user_id = await user_store.insert_user(conn, email, shop.id if shop else None, role)
+                    await user_store.set_password_hash(conn, user_id, await hash_password(password))
     finally:
         await runtime.close()
 
@@ -77,6 +102,10 @@ def main() -> None:
     settings = Settings.from_env()
     if "EASEL_CALLBACKS_ALLOW_PRIVATE" not in os.environ:
         settings = dataclasses.replace(settings, callbacks_allow_private=True)
+    if "EASEL_SANDBOX_TOKEN" not in os.environ:  # tests move the sandboxes' clocks on
+        settings = dataclasses.replace(settings, sandbox_token=CONTROL_TOKEN)
+    if "EASEL_ADMIN_SIGNIN_LOCK_AFTER" not in os.environ:
+        settings = dataclasses.replace(settings, admin_signin_lock_after=SIGNIN_LOCK_AFTER)
     if "EASEL_PUBLIC_URL" not in os.environ:  # as `easel demo` does: vendors reach the port actually served
         settings = dataclasses.replace(settings, public_url=f"http://127.0.0.1:{args.port}")
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -4,6 +4,7 @@ kept locally, exports that import elsewhere, and an export into a closed pipe th
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 import json
 import os
@@ -139,6 +140,7 @@ def test_export_round_trips(tmp_path: Path, env: dict[str, str], settings: Setti
             for i in range(3)]
     for row in rows:
         picture(tmp_path / str(row["image"]), (int(row["width_px"]), 1200))  # type: ignore[call-overload]
+    rows[1]["hidden"] = True  # hidden from every shop; the other rows leave the optional column out
     (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert easel(env, "catalog", "import", str(tmp_path / "in.jsonl")).exit_code == 0
     for fmt in ("csv", "jsonl"):
@@ -147,8 +149,28 @@ def test_export_round_trips(tmp_path: Path, env: dict[str, str], settings: Setti
         assert easel(env, "catalog", "export", "--format", fmt, "-o", str(out)).exit_code == 0
         again = easel(env, "catalog", "import", str(out))
         assert "imported 0 new and 3 updated artworks; rejected 0 rows" in again.output, again.output
+        assert [a.hidden for a in artworks(settings, env)] == [False, True, False]
     exported = [json.loads(line) for line in (tmp_path / "out" / "out.jsonl").read_text().splitlines()]
-    assert exported == [{**r, "image": f"images/{r['code']}.jpg"} for r in rows]
+    assert exported == [{"hidden": False, **r, "image": f"images/{r['code']}.jpg"} for r in rows]
+    table = list(csv.DictReader(io.StringIO((tmp_path / "out" / "out.csv").read_text())))
+    assert [(r["code"], r["hidden"]) for r in table] == [("RT000", "false"), ("RT001", "true"), ("RT002", "false")]
+    shutil.copytree(tmp_path / "out" / "images", tmp_path / "images", dirs_exist_ok=True)
+
+    def write(name: str, columns: list[str], items: list[dict[str, str]]) -> str:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(items)
+        (tmp_path / name).write_text(out.getvalue())
+        return easel(env, "catalog", "import", str(tmp_path / name)).output
+
+    old = [c for c in table[0] if c != "hidden"]  # a file from before the column: it keeps what each had
+    assert "0 new and 3 updated" in write("old.csv", old, table)
+    assert [a.hidden for a in artworks(settings, env)] == [False, True, False]
+    assert "0 new and 1 updated" in write("shown.csv", [*old, "hidden"], [{**table[1], "hidden": "no"}])
+    assert not any(a.hidden for a in artworks(settings, env))
+    assert "hidden: must be true or false, got 'maybe'" in write("bad.csv", [*old, "hidden"],
+                                                                 [{**table[1], "hidden": "maybe"}])
 
 
 def test_an_export_imports_elsewhere(tmp_path: Path, env: dict[str, str], settings: Settings,

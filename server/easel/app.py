@@ -33,6 +33,7 @@ from .web.access_log import AccessLogMiddleware
 from .web.body_limit import BodyLimitMiddleware
 from .web.demo_routes import routes as demo_routes
 from .web.error_pages import http_error, server_error
+from .web.fast_routes import FastRoutes
 from .web.security_headers import SecurityHeadersMiddleware
 from .web.state import AppState
 from .web.templates import resource_dir
@@ -83,8 +84,9 @@ def _compose(settings: Settings | None, runtime: Runtime | None, *, demo: bool) 
                                Mount("/admin", app=admin_app())]
     if sandboxes is not None:
         routes += [Mount("/demo", routes=demo_routes), *sandboxes.routes()]
-    middleware = [Middleware(AccessLogMiddleware), Middleware(BodyLimitMiddleware, settings=settings),
-                  Middleware(SecurityHeadersMiddleware)]
+    # FastRoutes first: it answers the two hottest GETs itself when it can, else passes them on untouched
+    middleware = [Middleware(FastRoutes, settings=settings), Middleware(AccessLogMiddleware),
+                  Middleware(BodyLimitMiddleware, settings=settings), Middleware(SecurityHeadersMiddleware)]
     handlers = {404: http_error, 405: http_error, 413: http_error, 500: server_error}
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=handlers)
 

@@ -343,25 +343,19 @@ def _describe(m: merchant_rules.Merchant) -> dict[str, Any]:
 @_friendly
 def merchant_create(username: str, api_key: str | None, **options: Any) -> None:
     """Create a merchant; prints its API secret once."""
-    import secrets as pysecrets
-
-    from .storage import merchants as store
+    from .services.merchant_directory import create_merchant
 
     merchant_rules.validate_username(username)
     fields = _merchant_fields(**options)
-    secret = pysecrets.token_urlsafe(32)
 
-    async def job(runtime: Runtime) -> merchant_rules.Merchant:
+    async def job(runtime: Runtime) -> tuple[merchant_rules.Merchant, str]:
         await _check_ready(runtime)
-        async with runtime.engine.begin() as conn:
-            if await store.merchant_by_username(conn, username):
-                raise CliError(f"a merchant named {username!r} already exists")
-            return await store.create_merchant(conn, username, runtime.secrets.encrypt(secret), fields, api_key)
+        return await create_merchant(runtime.engine, runtime.secrets, username, fields, api_key)
 
     async def readiness(runtime: Runtime) -> str:
         return _readiness(runtime, created)
 
-    created = _run(job)
+    created, secret = _run(job)
     click.echo(json.dumps(_describe(created), indent=2))
     click.echo(f"API secret (shown once, store it now): {secret}")
     click.echo(_run_served(readiness))
@@ -428,6 +422,72 @@ def merchant_rotate_secret(username: str) -> None:
 
     secret = _run(job)
     click.echo(f"new API secret for {username} (shown once, store it now): {secret}")
+
+
+@merchant.group("vendor-account")
+def vendor_account() -> None:
+    """A merchant's own vendor accounts (in place of the operator's EASEL_VENDOR_ACCOUNTS for its orders)."""
+
+
+@vendor_account.command("list")
+@click.argument("username")
+@_friendly
+def vendor_account_list(username: str) -> None:
+    """The merchant's own accounts, credentials masked."""
+    from .services.vendor_accounts import vendor_accounts_of
+
+    async def job(runtime: Runtime) -> list[dict[str, Any]]:
+        found = await _require(runtime, username)
+        return [{"vendor": a.vendor, "mode": a.mode, "url": a.base_url, **a.credentials}
+                for a in await vendor_accounts_of(runtime).list(found.id)]
+
+    click.echo(json.dumps(_run(job), indent=2, ensure_ascii=False))
+
+
+@vendor_account.command("set")
+@click.argument("username")
+@click.argument("vendor")
+@click.argument("mode", type=click.Choice(["sandbox", "live"]))
+@click.option("--url", required=True, help="The vendor API's base URL for this account (https).")
+@click.option("--credential", "credentials", multiple=True, metavar="NAME=VALUE",
+              help="A credential, e.g. api_key=... (repeat; one left out keeps its current value).")
+@_friendly
+def vendor_account_set(username: str, vendor: str, mode: str, url: str, credentials: tuple[str, ...]) -> None:
+    """Set the merchant's own account at VENDOR for MODE (recorded in its history as made by "cli")."""
+    from .services.merchant_settings import CLI_ACTOR
+    from .services.vendor_accounts import vendor_accounts_of
+
+    given: dict[str, str] = {}
+    for item in credentials:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise CliError(f"--credential {item[:40]!r} must be NAME=VALUE")
+        given[name.strip()] = value
+
+    async def job(runtime: Runtime) -> None:
+        found = await _require(runtime, username)
+        await vendor_accounts_of(runtime).set(found.id, vendor, mode, url, given, CLI_ACTOR)
+
+    _run(job)
+    click.echo(f"{username}'s own {vendor} {mode} account is set; its {mode} orders go there")
+
+
+@vendor_account.command("remove")
+@click.argument("username")
+@click.argument("vendor")
+@click.argument("mode", type=click.Choice(["sandbox", "live"]))
+@_friendly
+def vendor_account_remove(username: str, vendor: str, mode: str) -> None:
+    """Remove the merchant's own account: its orders go to the operator's account again."""
+    from .services.merchant_settings import CLI_ACTOR
+    from .services.vendor_accounts import vendor_accounts_of
+
+    async def job(runtime: Runtime) -> None:
+        found = await _require(runtime, username)
+        await vendor_accounts_of(runtime).remove(found.id, vendor, mode, CLI_ACTOR)
+
+    _run(job)
+    click.echo(f"{username}'s own {vendor} {mode} account is removed; the operator's account takes its orders")
 
 
 @merchant.command("set")
@@ -584,6 +644,7 @@ def worker(once: bool, concurrency: int | None) -> None:
         click.echo(f"worker {loop.name} running (Ctrl-C to stop)", err=True)
         async with anyio.create_task_group() as tg:
             tg.start_soon(loop.run)
+            tg.start_soon(runtime.dispatch.meter.run)  # vendor call counts, written in batches
             with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                 async for _ in signals:
                     tg.cancel_scope.cancel()

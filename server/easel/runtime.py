@@ -61,6 +61,7 @@ class Runtime:
                    orders, limiter, dispatch)
 
     async def close(self) -> None:
+        await self.dispatch.meter.flush()  # vendor calls counted since the last write
         self.orders.versions.close()
         await self.http.aclose()
         await self.rate_limiter.close()

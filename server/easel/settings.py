@@ -73,6 +73,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EASEL_VENDOR_FALLBACK_AFTER", "vendor_fallback_after", int, 1800,
             "Seconds a vendor may stay unavailable for a vendor order before it is re-planned at the next vendor "
             "its routing rule lists (a rule's `fallback_after` overrides it); a refusal falls back at once."),
+    Setting("EASEL_VENDOR_STATS_FLUSH", "vendor_stats_flush", int, 5,
+            "Seconds between writes of each process's vendor call counts (the admin panel's error rates); "
+            "calls are counted in memory in between."),
+    Setting("EASEL_VENDOR_STATS_KEYS", "vendor_stats_keys", int, 10_000,
+            "Most merchant/vendor/hour counters a process holds between two writes of vendor call counts; "
+            "calls beyond them are not counted (and logged)."),
     Setting("EASEL_VENDOR_ACCOUNTS", "vendor_accounts", str, "",
             "JSON file with vendor credentials and base URLs (`{\"pwinty\": {\"live\": {\"url\": …, "
             "\"merchant_id\": …, \"api_key\": …}}}`); its `sandbox` entries take test orders (e.g. an "
@@ -149,8 +155,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EASEL_ADMIN_SIGNIN_LOCK", "admin_signin_lock", int, 900,
             "Seconds a lock-out lasts; failures older than this are forgotten."),
     Setting("EASEL_ADMIN_PAGE_SIZE", "admin_page_size", int, 50, "Rows per page of the admin panel's lists."),
+    Setting("EASEL_ADMIN_COUNT_MAX", "admin_count_max", int, 1_000,
+            "Most orders matching a search, dates or a mode that the admin panel's orders list counts past the "
+            "page shown; beyond it, it says \"more than\" (each is checked row by row; a status is counted exactly)."),
     Setting("EASEL_ADMIN_UPLOAD_MAX_BYTES", "admin_upload_max_bytes", int, 50_000_000,
             "Largest upload to the admin panel's catalogue (an artwork image, or a CSV/JSON-lines file), in bytes."),
+    Setting("EASEL_ADMIN_IMPORTS_AT_ONCE", "admin_imports_at_once", int, 2,
+            "Catalogue imports the admin panel runs at once in each server process (each holds its file's rows in "
+            "memory and fetches images); one more is refused until one ends."),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -178,6 +190,8 @@ class Settings:
     job_max_attempts: int = 12
     poll_interval: int = 900
     vendor_fallback_after: int = 1800
+    vendor_stats_flush: int = 5
+    vendor_stats_keys: int = 10_000
     vendor_accounts: str = ""
     sandbox_speed: int = 1
     callbacks_allow_private: bool = False
@@ -208,7 +222,9 @@ class Settings:
     admin_signin_client_lock_after: int = 50
     admin_signin_lock: int = 900
     admin_page_size: int = 50
+    admin_count_max: int = 1_000
     admin_upload_max_bytes: int = 50_000_000
+    admin_imports_at_once: int = 2
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod

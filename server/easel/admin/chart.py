@@ -55,7 +55,7 @@ def orders_chart(days: Sequence[Day], *, revenue: bool, money: str = "USD") -> M
             parts.append(f'<rect x="{x + 1:.1f}" y="{TOP + plot_h - h:.1f}" width="{max(step - 2, 1):.1f}" '
                          f'height="{h:.1f}" fill="{BAR}"><title>{day.day}: {day.orders} orders</title></rect>')
         points.append(f"{x + step / 2:.1f},{TOP + plot_h - plot_h * day.cents / most_cents:.1f}")
-        if n % 7 == 0 or n == len(days) - 1:
+        if (len(days) - 1 - n) % 7 == 0:  # weekly labels counted back from today, which is always labelled
             parts.append(f'<text x="{x + step / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle" font-size="11" '
                          f'fill="#555">{day.day[5:]}</text>')
     if revenue and points:

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .context import HOST_APP
 from .pages import error_page, server_error
-from .views import api_settings, catalogue, dashboard, merchants, orders, prices, signin, team, widget_settings
+from .views import api_settings, catalogue, dashboard, merchants, orders, prices, signin, team, vendors, widget_settings
 
 routes = [
     Route("/", dashboard.dashboard, name="admin:dashboard"),
@@ -34,6 +34,7 @@ routes = [
     Route("/catalogue/import", catalogue.import_file, methods=["POST"]),
     Route("/catalogue/export", catalogue.export),
     Route("/catalogue/{code}", catalogue.artwork_page, methods=["GET", "POST"]),
+    Route("/catalogue/{code}/visibility", catalogue.visibility, methods=["POST"]),
     Route("/team", team.team, methods=["GET", "POST"]),
     Route("/prices", prices.prices_page, methods=["GET", "POST"]),
     Route("/prices/preview", prices.preview, methods=["POST"]),
@@ -43,7 +44,14 @@ routes = [
     Route("/widget", widget_settings.widget_page, methods=["GET", "POST"]),
     Route("/widget/keys", widget_settings.keys, methods=["POST"]),
     Route("/widget/test-item", widget_settings.test_item, methods=["POST"]),
-    Route("/merchants", merchants.merchants),
+    Route("/vendors", vendors.vendors_page),
+    Route("/vendors/accounts", vendors.set_account, methods=["POST"]),
+    Route("/vendors/accounts/remove", vendors.remove_account, methods=["POST"]),
+    Route("/vendors/routing", vendors.routing, methods=["POST"]),
+    Route("/merchants", merchants.merchants, methods=["GET", "POST"]),
+    Route("/merchants/{username}", merchants.merchant_page),
+    Route("/merchants/{username}/settings", merchants.merchant_settings, methods=["POST"]),
+    Route("/merchants/{username}/owner", merchants.create_owner, methods=["POST"]),
 ]
 
 
@@ -61,5 +69,6 @@ class _KeepHost:
 
 
 def admin_app() -> ASGIApp:
-    handlers = {400: error_page, 403: error_page, 404: error_page, 405: error_page, 409: error_page, 500: server_error}
+    handlers = {400: error_page, 403: error_page, 404: error_page, 405: error_page, 409: error_page, 429: error_page,
+                500: server_error}
     return _KeepHost(Starlette(routes=routes, exception_handlers=handlers))  # type: ignore[arg-type]

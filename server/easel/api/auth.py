@@ -82,8 +82,9 @@ async def authenticate(request: Request, runtime: Runtime, data: RequestData | N
     if data is None:
         body = await read_body(request, runtime.settings.max_body_bytes)
         known = (uri, content_type_of(request), request.scope.get("query_string", b""), body)
-        repeated = await _repeated_read(request, runtime, known)
+        repeated = await repeated_read(runtime, known)
         if repeated is not None:
+            request.scope.setdefault("state", {})["merchant"] = repeated.username
             return await _admit(request, runtime, repeated, {}, read_if)
         data = parse_request_data(request, body, runtime.settings.max_json_depth)
     username, signature = data.claim("username"), data.claim("signature")
@@ -112,7 +113,7 @@ async def authenticate(request: Request, runtime: Runtime, data: RequestData | N
     return await _admit(request, runtime, merchant, payload, read_if)
 
 
-async def _repeated_read(request: Request, runtime: Runtime, known: tuple[str, str, bytes, bytes]) -> Merchant | None:
+async def repeated_read(runtime: Runtime, known: tuple[str, str, bytes, bytes]) -> Merchant | None:
     """The merchant of a request whose exact bytes (path, type, query, body) verified before, under the
     merchant's current secret, and carried nothing but the signature: a client polling ``GET /orders/:id``
     sends the same bytes each time, and an HMAC's answer for the same bytes and secret does not change.
@@ -124,19 +125,24 @@ async def _repeated_read(request: Request, runtime: Runtime, known: tuple[str, s
     found = await directory.by_username(remembered[0])
     if found is None or not hmac.compare_digest(found.secret, remembered[1]):
         return None  # the secret was rotated (or the merchant removed): check it all again
-    request.scope.setdefault("state", {})["merchant"] = found.merchant.username
     return found.merchant
+
+
+async def count(runtime: Runtime, merchant: Merchant, action: str) -> RateState:
+    """Count one request of ``action`` against the merchant's limit; ApiError 120 (with Retry-After) over it."""
+    rate = await runtime.rate_limiter.hit(f"{merchant.id}:{action}", merchant.rate_limit)
+    if not rate.allowed:
+        raise ApiError(120, f"More than {rate.limit} {action} requests in this window; "
+                            f"try again in {rate.reset_in} seconds.",
+                       headers={**rate.headers(), "Retry-After": str(rate.reset_in)})
+    return rate
 
 
 async def _admit(request: Request, runtime: Runtime, merchant: Merchant, payload: dict[str, Any],
                  read_if: ReadTest | None) -> SignedCall:
     """Count a verified request against the merchant's limit and check its timestamp."""
     action = rate_action(request, reads=request.method == "POST" and read_if is not None and read_if(payload))
-    rate = await runtime.rate_limiter.hit(f"{merchant.id}:{action}", merchant.rate_limit)
-    if not rate.allowed:
-        raise ApiError(120, f"More than {rate.limit} {action} requests in this window; "
-                            f"try again in {rate.reset_in} seconds.",
-                       headers={**rate.headers(), "Retry-After": str(rate.reset_in)})
+    rate = await count(runtime, merchant, action)
     try:
         _check_timestamp(merchant, payload)
     except ApiError as err:

@@ -211,9 +211,12 @@ async def catalog(request: Request, runtime: Runtime, call: SignedCall) -> Respo
     async with runtime.engine.connect() as conn:
         if code:  # one artwork (how an easel downstream finds the skus of what it sends here)
             found = await catalog_store.artwork_by_code(conn, code)
+            if found and await catalog_store.hidden_from(conn, call.merchant.id, code):
+                found = None  # hidden from this shop: as if there were none
             artworks, total = ([found] if found and start == 0 else []), (1 if found else 0)
         else:
-            artworks, total = await catalog_store.search_artworks(conn, offset=start, limit=rows)
+            artworks, total = await catalog_store.search_artworks(conn, offset=start, limit=rows,
+                                                                  shop=call.merchant.id, visibility="shown")
     products = runtime.products
     body = {
         "artworks": [{**artwork_json(a),

@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ..domain.options import OptionTables
 from ..outbound import Outbound
 from ..secret_box import SecretBox
+from ..services.vendor_accounts import OwnAccountCache
+from ..services.vendor_calls import CallMeter
 from ..settings import Settings
 from ..vendors.mapping import load_product_map
 from ..vendors.routing import Router, load_accounts
@@ -54,7 +56,11 @@ def build_dispatch(settings: Settings, engine: AsyncEngine, secrets: SecretBox, 
                         accounts=accounts,
                         outbound=outbound or Outbound(http, allow_private=settings.callbacks_allow_private),
                         public_url=public_url, poll_interval=settings.poll_interval,
-                        fallback_after=float(settings.vendor_fallback_after))
+                        fallback_after=float(settings.vendor_fallback_after),
+                        own_accounts=OwnAccountCache(engine, secrets, settings.cache_ttl, settings.cache_max_entries,
+                                                     settings.cache_max_bytes),
+                        meter=CallMeter(engine, max_keys=settings.vendor_stats_keys,
+                                        flush_every=float(settings.vendor_stats_flush)))
     for driver in drivers.values():  # Pixelz uploads easel's own masters when it cannot fetch them
         if isinstance(driver, PixelzDriver) and driver.masters is None:
             driver.masters = LocalMasters(engine, public_url, dispatch.file_token)
@@ -78,6 +84,7 @@ async def background_worker(settings: Settings, dispatch: Dispatch) -> AsyncIter
     dispatch.on_new_work = worker.wake
     async with anyio.create_task_group() as tg:
         tg.start_soon(worker.run)
+        tg.start_soon(dispatch.meter.run)  # vendor call counts, written in batches
         try:
             yield
         finally:

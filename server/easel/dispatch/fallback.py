@@ -26,7 +26,7 @@ committed before the next, and dispatch resumes a part found in step ``withdrawi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,7 +38,7 @@ from ..storage.orders import StoredOrder
 from ..storage.tables import orders
 from ..vendors.errors import VendorError
 from ..vendors.mapping import ProductMap
-from ..vendors.routing import NoAccount, Router, Unroutable, VendorAccounts
+from ..vendors.routing import NoAccount, Router, Unroutable, VendorAccount
 from . import parts as part_store
 from . import progress
 from .drivers.base import Driver, Withdrawing
@@ -50,19 +50,23 @@ REROUTED = "order.rerouted"
 """The event a merchant receives when items move to another vendor."""
 
 
+AccountFor = Callable[..., Awaitable[VendorAccount]]
+"""``Dispatch.account_for``: (merchant, vendor, *, is_test) → the account its order goes to."""
+
+
 class Refused(Park):
     """The vendor cannot take the part at all (not installed here, no account for the order's mode)."""
 
 
 class Fallback:
     def __init__(self, engine: AsyncEngine, *, router: Router, maps: Mapping[str, ProductMap],
-                 drivers: Mapping[str, Driver], accounts: VendorAccounts, fallback_after: float,
+                 drivers: Mapping[str, Driver], account_for: AccountFor, fallback_after: float,
                  clock: Callable[[], datetime]) -> None:
         self.engine = engine
         self.router = router
         self.maps = maps
         self.drivers = drivers
-        self.accounts = accounts
+        self.account_for = account_for
         self.fallback_after = fallback_after
         self.clock = clock
 
@@ -164,8 +168,7 @@ class Fallback:
             raise Park(f"{part.vendor} {intent['reason']}; its order {part.reference} may exist there and easel "
                        f"cannot take orders back from {part.vendor}, so it was not moved to {to}")
         try:
-            account = self.accounts.for_order(part.vendor, is_test=order.is_test,
-                                              merchant_test_mode=merchant.test_mode)
+            account = await self.account_for(merchant, part.vendor, is_test=order.is_test)
         except NoAccount as err:
             raise Park(f"cannot withdraw order {part.reference} from {part.vendor}: {err}") from None
         try:

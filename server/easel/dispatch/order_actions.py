@@ -172,8 +172,7 @@ class OrderActions:
         if not isinstance(driver, Withdrawing):
             return f"refused: {part.vendor} cannot cancel orders through its API ({part.reference} stays there)"
         try:
-            account = self.dispatch.accounts.for_order(part.vendor, is_test=is_test,
-                                                       merchant_test_mode=merchant.test_mode)
+            account = await self.dispatch.account_for(merchant, part.vendor, is_test=is_test)
             return await driver.withdraw(account, part)
         except NoAccount as err:
             return f"refused: {part.vendor}: {err}"

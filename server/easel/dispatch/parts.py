@@ -2,6 +2,9 @@
 
 Every write here is a guarded ``UPDATE``: a step is recorded *before* the vendor call it announces
 (so a crash leaves a trace to recover from), and progress is only ever raised, never lowered.
+
+The statements a dispatched order runs every time are built once (``bindparam``), not per call:
+building a Core statement costs more than SQLite takes to run it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..storage.tables import vendor_orders
@@ -82,14 +85,18 @@ async def insert_parts(conn: AsyncConnection, order_id: int, order_reference: st
     return ids
 
 
+_PARTS_OF = (select(vendor_orders).where(vendor_orders.c.order_id == bindparam("order_id"))
+             .order_by(vendor_orders.c.position))
+_GET_PART = select(vendor_orders).where(vendor_orders.c.id == bindparam("part_id"))
+
+
 async def parts_of(conn: AsyncConnection, order_id: int) -> list[Part]:
-    rows = await conn.execute(select(vendor_orders).where(vendor_orders.c.order_id == order_id)
-                              .order_by(vendor_orders.c.position))
+    rows = await conn.execute(_PARTS_OF, {"order_id": order_id})
     return [_part(r) for r in rows]
 
 
 async def get_part(conn: AsyncConnection, part_id: int) -> Part | None:
-    row = (await conn.execute(select(vendor_orders).where(vendor_orders.c.id == part_id))).first()
+    row = (await conn.execute(_GET_PART, {"part_id": part_id})).first()
     return _part(row) if row else None
 
 
@@ -100,32 +107,69 @@ async def parts_by_vendor_ref(conn: AsyncConnection, vendor: str, vendor_ref: st
     return [_part(r) for r in rows]
 
 
+_UPDATES: dict[tuple[bool, bool, bool, bool, bool], Any] = {}
+
+
+def _update_statement(step: bool, vendor_ref: bool, progress: bool, vendor_status: bool, detail: bool) -> Any:
+    """One ``UPDATE`` of a part for this set of fields, built on first use. Progress is raised, never
+    lowered (``CASE``: every SET sees the row as it was); ``updated_at`` moves with a new step, news from
+    the vendor, or a rise in progress."""
+    key = (step, vendor_ref, progress, vendor_status, detail)
+    if key in _UPDATES:
+        return _UPDATES[key]
+    col = vendor_orders.c
+    now = bindparam("b_now", type_=col.updated_at.type)
+    values: dict[str, Any] = {}
+    if step:
+        values["step"] = bindparam("b_step")
+    if vendor_ref:
+        values["vendor_ref"] = bindparam("b_vendor_ref")
+    if vendor_status:
+        values["vendor_status"] = bindparam("b_vendor_status")
+    if detail:
+        values["detail"] = bindparam("b_detail", type_=col.detail.type)
+    if progress:
+        level = bindparam("b_progress", type_=col.progress.type)
+        rises = col.progress < level
+        values["progress"] = case((rises, level), else_=col.progress)
+        values["updated_at"] = now if values else case((rises, now), else_=col.updated_at)
+    else:
+        values["updated_at"] = now
+    statement = update(vendor_orders).where(col.id == bindparam("b_part_id")).values(**values)
+    _UPDATES[key] = statement
+    return statement
+
+
+async def update_part(conn: AsyncConnection, part_id: int, *, step: str | None = None, vendor_ref: str | None = None,
+                      progress: Progress | None = None, vendor_status: str | None = None,
+                      detail: dict[str, Any] | None = None) -> None:
+    """Write what is given in one statement: a step (and the vendor's id), progress (only raised), the
+    vendor's status and the part's bookkeeping."""
+    params: dict[str, Any] = {"b_part_id": part_id, "b_now": utcnow()}
+    if step is not None:
+        params["b_step"] = step
+    if vendor_ref is not None:
+        params["b_vendor_ref"] = vendor_ref
+    if progress is not None:
+        params["b_progress"] = int(progress)
+    if vendor_status is not None:
+        params["b_vendor_status"] = vendor_status[:40]
+    if detail is not None:
+        params["b_detail"] = detail
+    statement = _update_statement(step is not None, vendor_ref is not None, progress is not None,
+                                  vendor_status is not None, detail is not None)
+    await conn.execute(statement, params)
+
+
 async def record_step(conn: AsyncConnection, part_id: int, step: str, vendor_ref: str | None = None,
                       progress: Progress | None = None) -> None:
-    values: dict[str, Any] = {"step": step, "updated_at": utcnow()}
-    if vendor_ref is not None:
-        values["vendor_ref"] = vendor_ref
-    await conn.execute(update(vendor_orders).where(vendor_orders.c.id == part_id).values(**values))
-    if progress is not None:
-        await raise_progress(conn, part_id, progress)
+    await update_part(conn, part_id, step=step, vendor_ref=vendor_ref, progress=progress)
 
 
 async def raise_progress(conn: AsyncConnection, part_id: int, progress: Progress, vendor_status: str | None = None,
-                         detail: dict[str, Any] | None = None) -> bool:
-    """Raise the part's progress (never lower it); returns whether it went up."""
-    now = utcnow()
-    result = await conn.execute(
-        update(vendor_orders).where(vendor_orders.c.id == part_id, vendor_orders.c.progress < int(progress))
-        .values(progress=int(progress), updated_at=now)
-    )
-    extra: dict[str, Any] = {}
-    if vendor_status is not None:
-        extra["vendor_status"] = vendor_status[:40]
-    if detail is not None:
-        extra["detail"] = detail
-    if extra:
-        await conn.execute(update(vendor_orders).where(vendor_orders.c.id == part_id).values(updated_at=now, **extra))
-    return bool(result.rowcount)
+                         detail: dict[str, Any] | None = None) -> None:
+    """Raise the part's progress (never lower it), with the vendor's status and bookkeeping if given."""
+    await update_part(conn, part_id, progress=progress, vendor_status=vendor_status, detail=detail)
 
 
 async def mark_cancelled(conn: AsyncConnection, part_id: int) -> bool:

@@ -10,9 +10,10 @@ Every event queues a delivery to the merchant's callback URL, in order, by the `
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import EllipsisType
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,17 +30,27 @@ from .status import EVENT_TYPES, RETOUCHED, advances, derive, lower_statuses
 HOLDABLE = (OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.IN_PRODUCTION)
 
 
-async def notify_merchant(conn: AsyncConnection, order_id: int, merchant_id: int) -> None:
-    """Queue delivery of the order's pending events, if the merchant has a callback URL."""
-    url = (await conn.execute(select(merchants.c.callback_url).where(merchants.c.id == merchant_id))).scalar()
+_CALLBACK_URL = select(merchants.c.callback_url).where(merchants.c.id == bindparam("merchant_id"))
+_ORDER_STATE = (select(orders.c.status, orders.c.merchant_id, merchants.c.callback_url)
+                .join(merchants, merchants.c.id == orders.c.merchant_id)
+                .where(orders.c.id == bindparam("order_id")))
+
+
+async def notify_merchant(conn: AsyncConnection, order_id: int, merchant_id: int,
+                          callback_url: str | EllipsisType | None = ...) -> None:
+    """Queue delivery of the order's pending events, if the merchant has a callback URL (read here
+    unless the caller read it in this transaction; ``...``: not read)."""
+    url = callback_url
+    if isinstance(url, EllipsisType):
+        url = (await conn.execute(_CALLBACK_URL, {"merchant_id": merchant_id})).scalar()
     if url:
         await queue.enqueue(conn, "notify", f"notify:{order_id}", {"order_id": order_id}, order_id=order_id)
 
 
 async def emit(conn: AsyncConnection, order_id: int, merchant_id: int, event_type: str,
-               data: dict[str, Any]) -> str:
+               data: dict[str, Any], callback_url: str | EllipsisType | None = ...) -> str:
     event_id = await add_event(conn, order_id, merchant_id, event_type, data)
-    await notify_merchant(conn, order_id, merchant_id)
+    await notify_merchant(conn, order_id, merchant_id, callback_url)
     return event_id
 
 
@@ -62,39 +73,54 @@ async def all_tracking(conn: AsyncConnection, order_id: int) -> list[dict[str, s
     return [{"number": r.number, "method": r.method, "url": r.url} for r in rows]
 
 
-async def refresh_status(conn: AsyncConnection, order_id: int, new_tracking: Sequence[Tracking] = ()) -> str | None:
-    """Move the order to the status its parts give, if that is forward; emit the events. Returns it."""
-    row = (await conn.execute(select(orders.c.status, orders.c.merchant_id).where(orders.c.id == order_id))).first()
+async def refresh_status(conn: AsyncConnection, order_id: int, new_tracking: Sequence[Tracking] = (),
+                         parts: Sequence[Part] | None = None) -> str | None:
+    """Move the order to the status its parts give, if that is forward; emit the events. Returns it.
+    ``parts``: the order's parts as this transaction wrote them, when the caller has just read them."""
+    row = (await conn.execute(_ORDER_STATE, {"order_id": order_id})).first()
     if row is None:
         return None
-    derived = derive([p.state for p in await part_store.parts_of(conn, order_id)])
+    if parts is None:
+        parts = await part_store.parts_of(conn, order_id)
+    derived = derive([p.state for p in parts])
     moved = False
     if derived is not None and advances(row.status, derived):
         result = await conn.execute(
-            update(orders).where(orders.c.id == order_id, orders.c.status.in_(lower_statuses(derived)))
-            .values(status=derived.value, status_reason="", updated_at=utcnow())
-        )
+            _ADVANCE[derived], {"order_id": order_id, "status": derived.value, "updated_at": utcnow()})
         moved = bool(result.rowcount)
     if moved and derived is not None:
         data: dict[str, Any] = {"status": derived.value, "previous": row.status}
         if derived in (OrderStatus.IN_TRANSIT, OrderStatus.DELIVERED):
             data["tracking"] = await all_tracking(conn, order_id)
-        await emit(conn, order_id, row.merchant_id, EVENT_TYPES[derived], data)
+        await emit(conn, order_id, row.merchant_id, EVENT_TYPES[derived], data, row.callback_url)
     elif new_tracking:
         await emit(conn, order_id, row.merchant_id, "order.tracking_added",
-                   {"status": row.status, "tracking": await all_tracking(conn, order_id)})
+                   {"status": row.status, "tracking": await all_tracking(conn, order_id)}, row.callback_url)
     return derived.value if moved and derived is not None else row.status
 
 
-async def apply_snapshot(conn: AsyncConnection, part: Part, snap: Snapshot) -> None:
-    """Record a vendor's view of a part (only forward) and update the merchant order from it."""
+_ADVANCE = {
+    status: update(orders).where(orders.c.id == bindparam("order_id"),
+                                 orders.c.status.in_(lower_statuses(status)))
+    .values(status=bindparam("status"), status_reason="", updated_at=bindparam("updated_at"))
+    for status in OrderStatus
+}
+"""Per status it moves to: the guarded ``UPDATE`` that moves an order only forward, built once."""
+
+
+async def apply_snapshot(conn: AsyncConnection, part: Part, snap: Snapshot, *, step: str | None = None,
+                         vendor_ref: str | None = None) -> None:
+    """Record a vendor's view of a part (only forward) and update the merchant order from it; with
+    ``step`` (and ``vendor_ref``), record that step in the same statement (``submitted``: the call it
+    followed is made, and what it gave is applied at once)."""
     part = await part_store.get_part(conn, part.id) or part  # what is stored now, not what the caller read
     if part.step == part_store.WITHDRAWN:
         return  # taken back from its vendor and replaced: its news no longer concerns the order
     if snap.cancelled and part.step != part_store.WITHDRAWING:  # our own cancel: the swap marks it
         await part_store.mark_cancelled(conn, part.id)
-    await part_store.raise_progress(conn, part.id, snap.progress, vendor_status=snap.vendor_status,
-                                    detail={**part.detail, **snap.detail} if snap.detail else None)
+    await part_store.update_part(conn, part.id, step=step, vendor_ref=vendor_ref, progress=snap.progress,
+                                 vendor_status=snap.vendor_status,
+                                 detail={**part.detail, **snap.detail} if snap.detail else None)
     added = await merge_tracking(conn, part.order_id, snap.tracking)
     retouched = snap.detail.get("retouched_url")
     if retouched and not part.detail.get("retouched_url"):

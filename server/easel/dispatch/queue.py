@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, or_, select, update
+from sqlalchemy import Row, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -60,18 +60,17 @@ def _insert(conn: AsyncConnection) -> Any:
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(jobs)
 
 
-async def enqueue(conn: AsyncConnection, kind: str, key: str, payload: dict[str, Any] | None = None, *,
-                  order_id: int | None = None, run_after: datetime | None = None, max_attempts: int = 12,
-                  now: datetime | None = None) -> None:
-    """Queue a job in the caller's transaction, or re-arm the job that already has this key."""
-    now = now or utcnow()
-    when = run_after or now
-    stmt = _insert(conn).values(kind=kind, key=key, payload=payload or {}, order_id=order_id, status=QUEUED,
-                                attempts=0, runs=0, max_attempts=max_attempts, run_after=when, rerun=False,
-                                last_error="", created_at=now, updated_at=now)
+def _enqueue_statement(dialect: str) -> Any:
+    """The upsert behind :func:`enqueue` for this dialect, built once (every order runs it a few times)."""
+    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(jobs).values(
+        kind=bindparam("q_kind"), key=bindparam("q_key"), payload=bindparam("q_payload", type_=jobs.c.payload.type),
+        order_id=bindparam("q_order_id"), status=QUEUED, attempts=0, runs=0,
+        max_attempts=bindparam("q_max_attempts"), run_after=bindparam("q_run_after", type_=jobs.c.run_after.type),
+        rerun=False, last_error="", created_at=bindparam("q_now", type_=jobs.c.created_at.type),
+        updated_at=bindparam("q_now", type_=jobs.c.updated_at.type))
     old = jobs.c
     finished = old.status.in_([DONE, CANCELLED])
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[jobs.c.key],
         set_={
             "status": case((finished, QUEUED), else_=old.status),
@@ -87,7 +86,19 @@ async def enqueue(conn: AsyncConnection, kind: str, key: str, payload: dict[str,
             "updated_at": stmt.excluded.updated_at,
         },
     )
-    await conn.execute(stmt)
+
+
+_ENQUEUE = {dialect: _enqueue_statement(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+async def enqueue(conn: AsyncConnection, kind: str, key: str, payload: dict[str, Any] | None = None, *,
+                  order_id: int | None = None, run_after: datetime | None = None, max_attempts: int = 12,
+                  now: datetime | None = None) -> None:
+    """Queue a job in the caller's transaction, or re-arm the job that already has this key."""
+    now = now or utcnow()
+    await conn.execute(_ENQUEUE["postgresql" if conn.dialect.name == "postgresql" else "sqlite"], {
+        "q_kind": kind, "q_key": key, "q_payload": payload or {}, "q_order_id": order_id,
+        "q_max_attempts": max_attempts, "q_run_after": run_after or now, "q_now": now})
 
 
 async def claim(conn: AsyncConnection, worker: str, *, limit: int, lease: float, now: datetime,
@@ -120,13 +131,18 @@ async def heartbeat(conn: AsyncConnection, worker: str, job_ids: Sequence[int], 
     return int(result.rowcount)
 
 
+_FINISH = (
+    update(jobs).where(jobs.c.id == bindparam("q_id"), jobs.c.locked_by == bindparam("q_worker"),
+                       jobs.c.status == RUNNING)
+    .values(status=case((jobs.c.rerun, QUEUED), else_=DONE), run_after=bindparam("q_now", type_=jobs.c.run_after.type),
+            attempts=0, rerun=False, locked_by=None, locked_until=None, last_error="",
+            updated_at=bindparam("q_now", type_=jobs.c.updated_at.type))
+)
+
+
 async def finish(conn: AsyncConnection, job: Job, worker: str, *, now: datetime) -> bool:
     """Mark done (or queued again at once if re-armed while running); False if the lease was lost."""
-    result = await conn.execute(
-        update(jobs).where(jobs.c.id == job.id, jobs.c.locked_by == worker, jobs.c.status == RUNNING)
-        .values(status=case((jobs.c.rerun, QUEUED), else_=DONE), run_after=now, attempts=0, rerun=False,
-                locked_by=None, locked_until=None, last_error="", updated_at=now)
-    )
+    result = await conn.execute(_FINISH, {"q_id": job.id, "q_worker": worker, "q_now": now})
     return bool(result.rowcount)
 
 

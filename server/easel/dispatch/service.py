@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..domain.merchants import Merchant
@@ -30,15 +30,18 @@ from ..domain.orders import OrderStatus
 from ..outbound import Outbound
 from ..secret_box import SecretBox
 from ..services.products import Product
+from ..services.vendor_accounts import OwnAccountCache
+from ..services.vendor_calls import CallMeter
 from ..storage import catalog as catalog_store
 from ..storage import merchants as merchant_store
 from ..storage.orders import StoredItem, StoredOrder, order_for_merchant
 from ..storage.tables import orders, vendor_callbacks
 from ..storage.types import utcnow
 from ..storage.upsert import insert_ignoring_duplicates
+from ..vendors.base import count_calls_for
 from ..vendors.errors import VendorError
 from ..vendors.mapping import ProductMap
-from ..vendors.routing import NoAccount, Router, VendorAccounts
+from ..vendors.routing import NoAccount, Router, VendorAccount, VendorAccounts, parse_callback_name
 from . import parts as part_store
 from . import progress, queue
 from .drivers.base import Driver
@@ -48,24 +51,30 @@ from .parts import WITHDRAWING, Part
 from .planner import CannotPlan, plan
 from .queue import Job
 from .status import Progress
-from .worker import JobKind, Park, Reschedule
+from .worker import JobKind, Park, Reschedule, Then
 
 log = logging.getLogger("easel.dispatch")
 
 HOLDING_KINDS = ("dispatch",)
+_MERCHANT_OF = select(orders.c.merchant_id).where(orders.c.id == bindparam("order_id"))
 
 
 class Dispatch:
     def __init__(self, engine: AsyncEngine, secrets: SecretBox, *, router: Router, maps: Mapping[str, ProductMap],
                  drivers: Mapping[str, Driver], accounts: VendorAccounts, outbound: Outbound, public_url: str,
                  poll_interval: float = 900.0, fallback_after: float = 1800.0,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, own_accounts: OwnAccountCache | None = None,
+                 meter: CallMeter | None = None) -> None:
         self.engine = engine
         self.secrets = secrets
         self.router = router
         self.maps = dict(maps)
         self.drivers = dict(drivers)
         self.accounts = accounts
+        self.own_accounts = own_accounts or OwnAccountCache(engine, secrets)
+        """Merchants' own accounts, which take their orders in place of the operator's (``accounts``)."""
+        self.meter = meter or CallMeter(engine)
+        """Vendor calls and failures per merchant, for the panel's error rates."""
         self.public_url = public_url.rstrip("/")
         self.poll_interval = poll_interval
         self.fallback_after = fallback_after
@@ -83,8 +92,8 @@ class Dispatch:
     async def on_created(self, conn: AsyncConnection, merchant: Merchant, order_id: int) -> None:
         """Queue the order's fulfilment (and the delivery of its first event) in its own transaction."""
         now = self.clock()
-        await queue.enqueue(conn, "dispatch", f"dispatch:{order_id}", {"order_id": order_id}, order_id=order_id,
-                            now=now)
+        await queue.enqueue(conn, "dispatch", f"dispatch:{order_id}",
+                            {"order_id": order_id, "merchant_id": merchant.id}, order_id=order_id, now=now)
         if merchant.callback_url:
             await queue.enqueue(conn, "notify", f"notify:{order_id}", {"order_id": order_id}, order_id=order_id,
                                 now=now)
@@ -105,9 +114,11 @@ class Dispatch:
         if job.kind in HOLDING_KINDS and job.order_id is not None:
             await progress.hold(conn, job.order_id, reason)
 
-    async def _order(self, order_id: int) -> tuple[StoredOrder, Merchant] | None:
+    async def _order(self, order_id: int, merchant_id: int | None = None) -> tuple[StoredOrder, Merchant] | None:
+        """The order and its merchant (``merchant_id`` when the job knows it: one look-up fewer)."""
         async with self.engine.connect() as conn:
-            merchant_id = (await conn.execute(select(orders.c.merchant_id).where(orders.c.id == order_id))).scalar()
+            if merchant_id is None:
+                merchant_id = (await conn.execute(_MERCHANT_OF, {"order_id": order_id})).scalar()
             if merchant_id is None:
                 return None
             order = await order_for_merchant(conn, merchant_id, order_id)
@@ -116,24 +127,37 @@ class Dispatch:
             return None
         return order, merchant
 
+    async def account_for(self, merchant: Merchant, vendor: str, *, is_test: bool) -> VendorAccount:
+        """The account a merchant's order goes to at ``vendor`` (its own, else the operator's; raises
+        NoAccount); the vendor calls this task makes next are counted as the merchant's."""
+        account = self.accounts.for_order(vendor, is_test=is_test, merchant_test_mode=merchant.test_mode,
+                                          own=await self.own_accounts.of(merchant))
+        count_calls_for(self.meter.tally_for(merchant.id))
+        return account
+
     def fallback(self) -> Fallback:
         return Fallback(self.engine, router=self.router, maps=self.maps, drivers=self.drivers,
-                        accounts=self.accounts, fallback_after=self.fallback_after, clock=self.clock)
+                        account_for=self.account_for, fallback_after=self.fallback_after, clock=self.clock)
 
-    async def dispatch(self, job: Job) -> None:
+    async def dispatch(self, job: Job) -> Then | None:
         """Plan the order (once) and submit each part not yet submitted, moving a part to the next vendor
-        when its own cannot take it (``fallback.py``)."""
-        found = await self._order(int(job.payload["order_id"]))
+        when its own cannot take it (``fallback.py``). The poll that follows is queued in the transaction
+        that marks this job done."""
+        known = job.payload.get("merchant_id")
+        found = await self._order(int(job.payload["order_id"]), int(known) if known is not None else None)
         if found is None:
-            return
+            return None
         order, merchant = found
         if order.status == OrderStatus.CANCELLED:
-            return
+            return None
         while await self._dispatch_round(order, merchant):
             pass  # a part moved to other vendors: submit its replacements
-        async with self.engine.begin() as conn:
+
+        async def queue_poll(conn: AsyncConnection) -> None:
             await queue.enqueue(conn, "poll", f"poll:{order.id}", {"order_id": order.id}, order_id=order.id,
                                 run_after=self.clock() + timedelta(seconds=self.poll_interval), now=self.clock())
+
+        return queue_poll
 
     async def _dispatch_round(self, order: StoredOrder, merchant: Merchant) -> bool:
         """Submit every part not yet submitted; returns True when a part was replaced (go round again).
@@ -205,31 +229,46 @@ class Dispatch:
             raise Park(str(err)) from None
         async with self.engine.begin() as conn:
             await part_store.insert_parts(conn, order.id, order.reference, planned)
-            await progress.refresh_status(conn, order.id)
-            return await part_store.parts_of(conn, order.id)
+            parts = await part_store.parts_of(conn, order.id)
+            await progress.refresh_status(conn, order.id, parts=parts)
+            return parts
 
     async def _submit(self, order: StoredOrder, merchant: Merchant, part: Part) -> None:
         driver = self.drivers.get(part.vendor)
         if driver is None:
             raise Refused(f"vendor {part.vendor} is not installed")
         try:
-            account = self.accounts.for_order(part.vendor, is_test=order.is_test,
-                                              merchant_test_mode=merchant.test_mode)
+            account = await self.account_for(merchant, part.vendor, is_test=order.is_test)
         except NoAccount as err:
             raise Refused(str(err)) from None
 
+        done: list[str | None] = []  # the vendor id that came with "submitted", once it has
+
         async def record(step: str, vendor_ref: str | None) -> None:
+            if step == "submitted":  # announces no call: committed below with what the vendor said
+                done.append(vendor_ref)
+                return
             async with self.engine.begin() as conn:
                 await part_store.record_step(conn, part.id, step, vendor_ref,
                                              progress=Progress.SENDING if step == "creating" else None)
 
         if part.role == "retouch":
-            part = replace(part, detail={**part.detail, "callback_url": self.callback_url(part.vendor, account.name)})
-        snap = await driver.submit(account, part, order, record)
+            part = replace(part, detail={**part.detail,
+                                         "callback_url": self.callback_url(part.vendor, account.callback_name)})
+        try:
+            snap = await driver.submit(account, part, order, record)
+        except Exception:
+            if done:  # (no driver fails after submitting; were one to, the step would still be kept)
+                async with self.engine.begin() as conn:
+                    await part_store.record_step(conn, part.id, "submitted", done[-1])
+            raise
         if snap.final:
             snap = replace(snap, detail={**snap.detail, "final": True})
         async with self.engine.begin() as conn:
-            await progress.apply_snapshot(conn, part, snap)
+            if done:
+                await progress.apply_snapshot(conn, part, snap, step="submitted", vendor_ref=done[-1])
+            else:
+                await progress.apply_snapshot(conn, part, snap)
 
     async def _image_urls(self, order: StoredOrder) -> dict[int, str]:
         urls: dict[int, str] = {}
@@ -275,7 +314,7 @@ class Dispatch:
         driver = self.drivers.get(part.vendor)
         if driver is None:
             return False
-        account = self.accounts.for_order(part.vendor, is_test=order.is_test, merchant_test_mode=merchant.test_mode)
+        account = await self.account_for(merchant, part.vendor, is_test=order.is_test)
         snap = await driver.refresh(account, part)
         if snap.final:
             snap = replace(snap, detail={**snap.detail, "final": True})
@@ -332,15 +371,16 @@ class Dispatch:
             except ValueError as err:
                 refs = []
                 outcome.append(str(err))
+            mode, owner = parse_callback_name(row.account) or ("", None)
             for ref in refs:
                 async with self.engine.connect() as conn:
-                    found = await part_store.parts_by_vendor_ref(conn, row.vendor, ref, row.account == "sandbox")
+                    found = await part_store.parts_by_vendor_ref(conn, row.vendor, ref, mode == "sandbox")
                 if not found:
                     outcome.append(f"{ref}: no such order")
                 for part in found:
                     loaded = await self._order(part.order_id)
-                    if loaded is None:
-                        continue
+                    if loaded is None or (owner is not None and loaded[1].id != owner):
+                        continue  # a merchant's own account speaks only of that merchant's orders
                     await self.refresh(part, *loaded)
                     outcome.append(f"{ref}: applied to order {part.order_id}")
                     if part.role == "retouch":  # the print part may go now

@@ -4,7 +4,8 @@ One loop per process (``easel worker``, or inside ``easel serve``/``easel demo``
 ``concurrency`` jobs at once, extends their leases on a heartbeat, and turns a handler's outcome into
 the next state of the job:
 
-* returns → done;
+* returns → done (a handler may return a :data:`Then`: writes committed in the same transaction as
+  the job's completion, such as the job that follows it, saving a transaction);
 * raises :class:`Reschedule` → queued again at the given time (a planned wait, not a failure);
 * raises a retryable error (a retryable ``VendorError``, ``OutboundFailed``, anything unexpected) →
   queued again after an exponential backoff with jitter, or parked once ``max_attempts`` failures are
@@ -40,7 +41,9 @@ from .queue import Job
 
 log = logging.getLogger("easel.dispatch")
 
-Handler = Callable[[Job], Awaitable[None]]
+Then = Callable[[AsyncConnection], Awaitable[None]]
+"""What a handler leaves to be written with its job's completion (only if this worker still holds it)."""
+Handler = Callable[[Job], Awaitable[Then | None]]
 ParkHook = Callable[[AsyncConnection, Job, str], Awaitable[None]]
 Clock = Callable[[], datetime]
 SQLITE_LEASE = "worker"
@@ -198,7 +201,7 @@ class Worker:
         kind = self.kinds[job.kind]
         try:
             try:
-                await kind.handler(job)
+                then = await kind.handler(job)
             except Reschedule as later:
                 async with self.engine.begin() as conn:
                     await queue.reschedule(conn, job, self.name, at=later.at, now=self.clock(),
@@ -223,6 +226,8 @@ class Worker:
             async with self.engine.begin() as conn:
                 if not await queue.finish(conn, job, self.name, now=self.clock()):
                     log.warning("job %s finished after its lease was lost", job.id)
+                elif then is not None:
+                    await then(conn)
         finally:
             self._held.discard(job.id)
 

@@ -27,6 +27,8 @@ class Artwork:
     image: str
     substrates: tuple[str, ...] = SUBSTRATES
     extra: dict[str, str] = field(default_factory=dict, compare=False)
+    hidden: bool = False
+    """Hidden by the operator from every shop (a shop hides an artwork from itself apart: ``hidden_artworks``)."""
 
     @property
     def orientation(self) -> str:
@@ -114,9 +116,34 @@ def artwork_from_row(row: dict[str, object], tables: OptionTables) -> Artwork:
                 f"width_px/height_px: {width}x{height} is too small to print the smallest size "
                 f"({smallest} in needs {smallest * tables.min_dpi} px on the long edge at {tables.min_dpi} dpi)"
             )
+    hidden = parse_hidden(row.get("hidden"), problems)
     if problems:
         raise ArtworkError("; ".join(problems))
-    return Artwork(code, title, artist, description, width, height, image, tuple(dict.fromkeys(substrates)))
+    return Artwork(code, title, artist, description, width, height, image, tuple(dict.fromkeys(substrates)),
+                   hidden=bool(hidden))
+
+
+_YES = ("true", "yes", "1", "hidden")
+_NO = ("false", "no", "0", "shown")
+
+
+def parse_hidden(value: object, problems: list[str] | None = None) -> bool | None:
+    """The optional ``hidden`` column: true/false (also yes/no, 1/0, hidden/shown, or a JSON boolean);
+    None when the row leaves it out or empty (an import then keeps what the artwork had)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    message = f"hidden: must be true or false, got {str(value)[:40]!r}"
+    if problems is None:
+        raise ArtworkError(message)
+    problems.append(message)
+    return None
 
 
 def artwork_to_row(artwork: Artwork) -> dict[str, object]:
@@ -130,4 +157,5 @@ def artwork_to_row(artwork: Artwork) -> dict[str, object]:
         "width_px": artwork.width_px,
         "height_px": artwork.height_px,
         "substrates": ",".join(artwork.substrates),
+        "hidden": artwork.hidden,
     }

@@ -41,6 +41,9 @@ class Merchant:
     """Order API requests per endpoint and action in each window; None means ``EASEL_RATE_LIMIT``."""
     routing: dict[str, object] | None = field(default=None, compare=False)
     """Fulfilment routing rules (``vendors/routing.py``); None means the default rules."""
+    own_vendor_accounts: frozenset[tuple[str, str]] = field(default=frozenset(), compare=False)
+    """(vendor, mode) of each account of the merchant's own (credentials are not here): those take its orders
+    in place of the operator's, and count for what it can sell."""
 
     def origin_allowed(self, origin: str) -> bool:
         return origin_matches(origin, self.allowed_origins)

@@ -5,6 +5,9 @@ cannot be read at all (bad encoding, unknown columns, not CSV/JSON lines) import
 image (a path relative to the file, or an http(s) URL fetched through the outbound guard) is held to
 the size limits, copied into the data folder with its reduced working copy, and used from there by
 thumbnails, previews and vendors; a row whose image is refused is reported and the others import.
+
+The ``hidden`` column (the operator hides an artwork from every shop) is optional: files written before
+it import as before, and a row that leaves it out or empty keeps what the artwork had.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +26,7 @@ from urllib.parse import urlsplit
 import anyio
 import anyio.to_thread
 
-from ..domain.catalog import Artwork, ArtworkError, artwork_from_row, artwork_to_row
+from ..domain.catalog import Artwork, ArtworkError, artwork_from_row, artwork_to_row, parse_hidden
 from ..domain.configuration import resolve, standard_choices
 from ..outbound import Outbound
 from ..runtime import Runtime
@@ -31,7 +34,7 @@ from ..storage import catalog as catalog_store
 from .artwork_images import ImageRejected, inspect, working_copy_path, write_working_copy
 from .image_fetch import fetch_image, image_outbound
 
-COLUMNS = ("code", "title", "artist", "description", "image", "width_px", "height_px", "substrates")
+COLUMNS = ("code", "title", "artist", "description", "image", "width_px", "height_px", "substrates", "hidden")
 MAX_ROWS = 100_000
 FETCHES_AT_ONCE = 4  # image downloads in flight (each holds up to EASEL_MAX_IMAGE_BYTES in memory)
 _ANY_SIZE = 10_000  # stands in for pixel sizes the image will give, to check the rest of a row first
@@ -186,8 +189,7 @@ class _Intake:
         staged.append((work_staging, work))
         async with self._decodes:
             await anyio.to_thread.run_sync(write_working_copy, source, work_staging, self.max_pixels)
-        return Artwork(artwork.code, artwork.title, artwork.artist, artwork.description, artwork.width_px,
-                       artwork.height_px, str(final), artwork.substrates)
+        return replace(artwork, image=str(final))
 
     def discard(self) -> None:
         for staging, _ in self.staged:
@@ -200,11 +202,15 @@ class _Intake:
 
 async def import_catalog(runtime: Runtime, path: Path, fmt: str | None = None,
                          progress: Callable[[int], None] | None = None,
-                         outbound: Outbound | None = None, local_files: bool = True) -> ImportReport:
+                         outbound: Outbound | None = None, local_files: bool = True,
+                         rows: list[tuple[int, dict[str, Any]]] | None = None) -> ImportReport:
     """Validate every row (fetching and checking its image), then write the valid ones in one transaction
     and only then move their images into place. ``outbound`` defaults to the guard the settings give.
-    ``local_files=False`` (a file uploaded to the panel) refuses image paths: only URLs are fetched."""
-    rows = read_rows(path, detect_format(path, fmt))
+    ``local_files=False`` (a file uploaded to the panel) refuses image paths: only URLs are fetched.
+    ``rows``: the file's rows when the caller has read them already (``read_rows``); ``progress`` is told
+    of each row done (checked, refused or ready), so it reaches ``len(rows)`` before the write."""
+    if rows is None:
+        rows = read_rows(path, detect_format(path, fmt))
     report = ImportReport()
     intake = _Intake(runtime, path.parent, outbound or image_outbound(runtime.http, runtime.settings), local_files)
     checked: list[tuple[int, dict[str, Any]]] = []
@@ -241,9 +247,11 @@ async def import_catalog(runtime: Runtime, path: Path, fmt: str | None = None,
                 tasks.start_soon(one, line, row)
         report.rejected.sort()
         final = [prepared[line] for line, _ in checked if line in prepared]
+        keep_hidden = {prepared[line].code for line, row in checked
+                       if line in prepared and parse_hidden(row.get("hidden")) is None}
         if final:
             async with runtime.engine.begin() as conn:
-                report.inserted, report.updated = await catalog_store.upsert_artworks(conn, final)
+                report.inserted, report.updated = await catalog_store.upsert_artworks(conn, final, keep_hidden)
                 await catalog_store.register_configurations(
                     conn, [resolve(a, c, runtime.tables) for a in final for c in standard_choices(a, runtime.tables)])
     except BaseException:
@@ -270,8 +278,7 @@ def bundle_images(artworks: list[Artwork], output: Path) -> list[Artwork]:
                 if have is None or (have.st_size, have.st_mtime_ns) != (want.st_size, want.st_mtime_ns):
                     shutil.copy2(source, target)
             image = f"images/{target.name}"
-        bundled.append(Artwork(artwork.code, artwork.title, artwork.artist, artwork.description, artwork.width_px,
-                               artwork.height_px, image, artwork.substrates))
+        bundled.append(replace(artwork, image=image))
     return bundled
 
 
@@ -285,7 +292,8 @@ def export_rows(artworks: list[Artwork], fmt: str) -> Iterator[str]:
         for artwork in artworks:
             buffer.seek(0)
             buffer.truncate()
-            writer.writerow(artwork_to_row(artwork))
+            row = artwork_to_row(artwork)
+            writer.writerow({**row, "hidden": "true" if row["hidden"] else "false"})
             yield buffer.getvalue()
     else:
         for artwork in artworks:

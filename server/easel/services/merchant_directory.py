@@ -5,19 +5,49 @@ decryption; a secret rotated from the CLI (another process) takes effect within 
 Unknown usernames are cached too, so a flood of bad usernames cannot turn into a flood of queries;
 the cache is bounded in entries and bytes, and callers look up only names of the username form
 (at most 64 characters), so no one can make it hold large keys.
+
+Creating a merchant (``create_merchant``) is here too: ``easel merchant create`` and the operator's page
+in the admin panel both call it, so the username rule, the uniqueness check and the secret shown once are
+written once.
 """
 
 from __future__ import annotations
 
+import secrets as pysecrets
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cachetools import LRUCache
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ..domain.merchants import Merchant
+from ..domain.merchants import Merchant, validate_username
 from ..secret_box import SecretBox
 from ..storage import merchants as merchant_store
 from ..ttl_cache import MISSING, TtlCache
+
+
+class MerchantExists(ValueError):
+    """A merchant with this username already exists."""
+
+
+async def create_merchant(engine: AsyncEngine, secrets: SecretBox, username: str, fields: Mapping[str, Any],
+                          api_key: str | None = None) -> tuple[Merchant, str]:
+    """A new merchant with ``fields`` (checked by ``merchant_settings.validated``) and its first widget key;
+    returns it with its API secret, which is stored encrypted and shown to the caller once. Raises
+    ValueError naming the username's problem, or MerchantExists."""
+    validate_username(username)
+    secret = pysecrets.token_urlsafe(32)
+    taken = MerchantExists(f"a merchant named {username!r} already exists")
+    try:
+        async with engine.begin() as conn:
+            if await merchant_store.merchant_by_username(conn, username):
+                raise taken
+            made = await merchant_store.create_merchant(conn, username, secrets.encrypt(secret), fields, api_key)
+    except IntegrityError:  # created meanwhile by another request
+        raise taken from None
+    return made, secret
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from ..storage import order_search
 from ..storage.order_search import Delivery, OrderFilter, OrderRow, ParkedJob
 from ..storage.orders import StoredOrder
 from ..storage.types import utcnow
+from ..storage.vendor_call_counts import VendorRate
 from .orders import Orders
 
 ATTENTION_ROWS = 20  # per list on the dashboard; the orders list (filtered by status) has them all
@@ -44,10 +45,12 @@ class Dashboard:
     parked: list[ParkedJob]
     failing_callbacks: list[Delivery]
     days: list[Day] = field(default_factory=list)
+    vendor_errors: list[VendorRate] = field(default_factory=list)
+    """Vendors whose calls for the merchant failed in the last 24 hours."""
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.on_hold or self.parked or self.failing_callbacks)
+        return bool(self.on_hold or self.parked or self.failing_callbacks or self.vendor_errors)
 
 
 @dataclass
@@ -66,11 +69,12 @@ class OrderDesk:
         self.dispatch = dispatch
         self.actions = OrderActions(dispatch)
 
-    async def search(self, merchant: Merchant, wanted: OrderFilter, page: int,
-                     page_size: int) -> tuple[list[OrderRow], int]:
+    async def search(self, merchant: Merchant, wanted: OrderFilter, page: int, page_size: int,
+                     count_max: int | None = None) -> tuple[list[OrderRow], int, bool]:
+        """A page of orders, how many match and whether that is exact (see ``order_search.search``)."""
         async with self.engine.connect() as conn:
             return await order_search.search(conn, merchant.id, wanted, offset=(page - 1) * page_size,
-                                             limit=page_size)
+                                             limit=page_size, count_max=count_max)
 
     async def dashboard(self, merchant: Merchant, now: datetime | None = None) -> Dashboard:
         """Counts since midnight UTC and since Monday, what needs a person, and the last 30 days."""
@@ -87,6 +91,8 @@ class OrderDesk:
                 failing_callbacks=await order_search.failing_callbacks(conn, merchant.id, ATTENTION_ROWS),
             )
             totals = await order_search.daily_totals(conn, merchant.id, first_day)
+        rates = await self.dispatch.meter.rates(merchant.id)
+        board.vendor_errors = [r for _, r in sorted(rates.items()) if r.errors]
         for n in range(CHART_DAYS):
             day = (first_day + timedelta(days=n)).strftime("%Y-%m-%d")
             count, cents = totals.get(day, (0, 0))

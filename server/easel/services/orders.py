@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -36,7 +36,7 @@ from ..storage import orders as order_store
 from ..storage.data_version import DataVersion
 from ..storage.tables import quotes
 from ..storage.types import utcnow
-from .products import Product, Products, UnknownSku
+from .products import HiddenArtwork, Product, Products, UnknownSku
 
 QUOTE_LIFETIME = timedelta(hours=24)
 
@@ -105,7 +105,7 @@ class Orders:
         # Called inside the order's own transaction, so work queued there is never lost or orphaned.
         self.on_created = on_created
         self.versions = DataVersion.of(engine)
-        self._bodies: LRUCache[tuple[int, int], tuple[int, bytes]] = LRUCache(
+        self._bodies: LRUCache[tuple[int, int], tuple[Hashable, bytes]] = LRUCache(
             max(1, cache_max_bytes), getsizeof=lambda entry: len(entry[1]) + 100)
 
     async def _price_item(self, merchant: Merchant, index: int, sku: str, border: ItemBorder | None,
@@ -116,6 +116,9 @@ class Orders:
         prefix = f"items[{index}]"
         try:
             base = await self.products.by_sku(merchant, sku)
+        except HiddenArtwork as err:
+            problems.append((f"{prefix}.sku", str(err)))
+            return None
         except UnknownSku:
             problems.append((f"{prefix}.sku", f"unknown sku {sku}"))
             return None
@@ -150,6 +153,8 @@ class Orders:
             if isinstance(sku, str) and len(sku) == 16 and all(c in "0123456789abcdef" for c in sku.lower()):
                 try:
                     await self.products.by_sku(merchant, sku.lower())
+                except HiddenArtwork as err:
+                    problems.append((f"items[{index}].sku", str(err)))
                 except UnknownSku:
                     problems.append((f"items[{index}].sku", f"unknown sku {sku}"))
         return problems
@@ -241,10 +246,11 @@ class Orders:
 
     async def get_rendered(self, merchant: Merchant, order_id: int,
                            render: Callable[[order_store.StoredOrder], bytes]) -> bytes | None:
-        """``render(order)``, served again while nothing at all has been committed to the database since
-        it was read (see storage/data_version: any commit by any process makes every entry stale, so a
-        worker's status change is never missed); None if this merchant has no such order."""
-        version = self.versions.current()  # before the read: a commit after it makes this entry stale
+        """``render(order)``, served again while nothing it shows has been committed changed since it was
+        read (see storage/data_version: on SQLite any commit by any process makes every entry stale, on
+        PostgreSQL any change to the order's rows; so a worker's status change is never missed); None if
+        this merchant has no such order."""
+        version = await self.versions.order(merchant.id, order_id)  # before the read: see kept()
         key = (merchant.id, order_id)
         if version is not None:
             entry = self._bodies.get(key)
@@ -257,6 +263,16 @@ class Orders:
         if version is not None and len(body) + 100 <= self._bodies.maxsize:
             self._bodies[key] = (version, body)
         return body
+
+    async def kept(self, merchant: Merchant, order_id: int) -> bytes | None:
+        """The answer :meth:`get_rendered` kept for this order if it is still current, else None (then
+        ask get_rendered). The version is read before an answer is made, so a change committed while it
+        was being made leaves it stale, never wrong."""
+        entry = self._bodies.get((merchant.id, order_id))
+        if entry is None:
+            return None
+        version = await self.versions.order(merchant.id, order_id)
+        return entry[1] if version is not None and entry[0] == version else None
 
     async def page(self, merchant: Merchant, start: int, rows: int) -> tuple[list[order_store.StoredOrder], int]:
         async with self.engine.connect() as conn:

@@ -52,6 +52,14 @@ class UnknownSku(LookupError):
     pass
 
 
+class HiddenArtwork(UnknownSku):
+    """The sku's artwork is hidden from the merchant's shop (by the operator or by the shop): the order API
+    answers as for a sku it does not know, and orders and quotes are refused with this message."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"artwork {code} is not offered by this shop")
+
+
 class NotOffered(ConfigurationError):
     """Valid choices that no vendor of the merchant can make (in its mode); the message says why."""
 
@@ -81,7 +89,7 @@ class Products:
         """What can be made for the merchant in its mode (or for a test order), None for everything."""
         if self.capability is None:
             return None
-        return self.capability.plan(merchant.routing, is_test or merchant.test_mode)
+        return self.capability.plan(merchant.routing, is_test or merchant.test_mode, merchant.own_vendor_accounts)
 
     def cannot_make(self, merchant: Merchant, config: Configuration, *, is_test: bool = False) -> str | None:
         """None when the configuration can be made for the merchant (for a test order: ``is_test``),
@@ -134,13 +142,16 @@ class Products:
         return found
 
     async def by_sku(self, merchant: Merchant, sku: str, *, offered: bool = False) -> Product:
-        """What a sku is, priced for this merchant; UnknownSku if easel never registered it. With
+        """What a sku is, priced for this merchant; UnknownSku if easel never registered it (HiddenArtwork,
+        one, when its artwork is hidden from the merchant's shop). With
         ``offered``, NotOffered when it cannot be made for the merchant (``GET /products/:sku``)."""
         async with self.engine.connect() as conn:
             found = await catalog_store.choices_for_sku(conn, sku)
             if found is None:
                 raise UnknownSku(sku)
             artwork = await catalog_store.artwork_by_code(conn, found[0])
+            if artwork is not None and await catalog_store.hidden_from(conn, merchant.id, artwork.code):
+                raise HiddenArtwork(artwork.code)
         if artwork is None:
             raise UnknownSku(sku)
         product = self.price(merchant, artwork, found[1])

@@ -6,13 +6,27 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.merchants import Merchant
 from ..domain.pricing import Markups
-from .tables import api_keys, merchants
+from .tables import api_keys, merchant_vendor_accounts, merchants
 from .types import utcnow
+
+_OWN = merchant_vendor_accounts
+_OWN_ACCOUNTS = (select(func.aggregate_strings(_OWN.c.vendor + ":" + _OWN.c.mode, ","))
+                 .where(_OWN.c.merchant_id == merchants.c.id).scalar_subquery().label("own_vendor_accounts"))
+"""The merchant's own vendor accounts as ``vendor:mode,...``, read in the same query as the merchant."""
+
+
+def _selected() -> Select[Any]:
+    return select(merchants, _OWN_ACCOUNTS)
+
+
+def _own(text: str | None) -> frozenset[tuple[str, str]]:
+    pairs = (item.partition(":") for item in (text or "").split(",") if item)
+    return frozenset((vendor, mode) for vendor, _, mode in pairs)
 
 
 def _merchant(row: Row[Any], keys: tuple[str, ...]) -> Merchant:
@@ -24,6 +38,7 @@ def _merchant(row: Row[Any], keys: tuple[str, ...]) -> Merchant:
         require_customer_token=bool(row.require_customer_token), require_timestamp=bool(row.require_timestamp),
         pricing_requires_login=bool(row.pricing_requires_login),
         api_keys=keys, routing=dict(row.routing) if row.routing else None, rate_limit=row.rate_limit,
+        own_vendor_accounts=_own(getattr(row, "own_vendor_accounts", None)),
     )
 
 
@@ -59,25 +74,25 @@ def new_api_key() -> str:
 
 
 async def merchant_by_id(conn: AsyncConnection, merchant_id: int) -> Merchant | None:
-    row = (await conn.execute(select(merchants).where(merchants.c.id == merchant_id))).first()
+    row = (await conn.execute(_selected().where(merchants.c.id == merchant_id))).first()
     return _merchant(row, await _keys(conn, row.id)) if row else None
 
 
 async def merchant_by_username(conn: AsyncConnection, username: str) -> Merchant | None:
-    row = (await conn.execute(select(merchants).where(merchants.c.username == username))).first()
+    row = (await conn.execute(_selected().where(merchants.c.username == username))).first()
     return _merchant(row, await _keys(conn, row.id)) if row else None
 
 
 async def merchant_by_api_key(conn: AsyncConnection, key: str) -> Merchant | None:
     row = (await conn.execute(
-        select(merchants).join(api_keys, api_keys.c.merchant_id == merchants.c.id)
+        _selected().join(api_keys, api_keys.c.merchant_id == merchants.c.id)
         .where(api_keys.c.key == key, api_keys.c.revoked_at.is_(None))
     )).first()
     return _merchant(row, await _keys(conn, row.id)) if row else None
 
 
 async def list_merchants(conn: AsyncConnection) -> list[Merchant]:
-    rows = (await conn.execute(select(merchants).order_by(merchants.c.id))).all()
+    rows = (await conn.execute(_selected().order_by(merchants.c.id))).all()
     return [_merchant(row, await _keys(conn, row.id)) for row in rows]
 
 

@@ -1,6 +1,12 @@
 """Read-only order queries of the admin panel: search and filters, dashboard counts, attention lists.
 
 Like ``storage/orders.py``, every query is confined to one merchant id. Nothing here changes a row.
+
+The orders list stays fast with 100,000 orders (``tests/bench/bench_admin_orders.py``): a status filter
+walks the ``(merchant_id, status, id)`` index (migration 0009); a text search first looks for the words in
+the customer's stored JSON text, which costs a fraction of extracting and lowering its fields in every row
+(only rows that pass are checked field by field); and the matches are counted only up to a cap, and not
+at all when the page shown is the list's last.
 """
 
 from __future__ import annotations
@@ -9,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Text, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .tables import jobs, order_events, orders
@@ -44,16 +50,29 @@ def _start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-def _conditions(merchant_id: int, wanted: OrderFilter) -> list[ColumnElement[bool]]:
+def _in_customer_text(dialect: str, needle: str) -> ColumnElement[bool] | None:
+    """A cheap condition every row whose customer name or e-mail contains ``needle`` meets: the needle in
+    the column's JSON text, ASCII case ignored. Only for needles JSON stores verbatim (printable ASCII but
+    the quote and backslash); None for others, which are looked for in the fields alone. (A PostgreSQL
+    ``lower()`` that folds a non-ASCII letter to ASCII, as the Kelvin sign to k, is not matched by it.)"""
+    if not (needle.isascii() and needle.isprintable()) or '"' in needle or "\\" in needle:
+        return None
+    stored = cast(orders.c.customer, Text)
+    if dialect == "sqlite":
+        return stored.contains(needle, autoescape=True)  # SQLite's LIKE ignores ASCII case by itself
+    return stored.icontains(needle, autoescape=True)
+
+
+def _conditions(merchant_id: int, wanted: OrderFilter, dialect: str = "") -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [orders.c.merchant_id == merchant_id]
     text = wanted.text.strip()
     if text:
         needle = text.lower()
-        matches: list[ColumnElement[bool]] = [
-            orders.c.external_order_number == text,
-            func.lower(orders.c.customer["name"].as_string()).contains(needle, autoescape=True),
-            func.lower(orders.c.customer["email"].as_string()).contains(needle, autoescape=True),
-        ]
+        in_fields = or_(func.lower(orders.c.customer["name"].as_string()).contains(needle, autoescape=True),
+                        func.lower(orders.c.customer["email"].as_string()).contains(needle, autoescape=True))
+        cheap = _in_customer_text(dialect, needle)
+        matches: list[ColumnElement[bool]] = [orders.c.external_order_number == text,
+                                              in_fields if cheap is None else and_(cheap, in_fields)]
         if text.isdigit() and len(text) < 18:
             matches.append(orders.c.id == int(text))
         where.append(or_(*matches))
@@ -68,19 +87,38 @@ def _conditions(merchant_id: int, wanted: OrderFilter) -> list[ColumnElement[boo
     return where
 
 
-async def search(conn: AsyncConnection, merchant_id: int, wanted: OrderFilter, *, offset: int,
-                 limit: int) -> tuple[list[OrderRow], int]:
-    """One page of the merchant's orders matching ``wanted``, newest first, and how many match in all."""
-    where = and_(*_conditions(merchant_id, wanted))
-    total = int((await conn.execute(select(func.count()).select_from(orders).where(where))).scalar_one())
-    rows = await conn.execute(
+def _indexed(wanted: OrderFilter) -> bool:
+    """Whether ``ix_orders_merchant_status`` (or ``ix_orders_merchant_id``) alone answers the filter."""
+    return not wanted.text.strip() and wanted.since is None and wanted.until is None and not wanted.mode
+
+
+async def search(conn: AsyncConnection, merchant_id: int, wanted: OrderFilter, *, offset: int, limit: int,
+                 count_max: int | None = None) -> tuple[list[OrderRow], int, bool]:
+    """One page of the merchant's orders matching ``wanted``, newest first, how many match in all, and
+    whether that count is exact (False: at least that many).
+
+    A page shorter than ``limit`` ends the list, so its total needs no count at all. Otherwise an index
+    counts the orders of a status (or all of them) cheaply, exactly; matches of a search, dates or a mode
+    are read row by row, so with ``count_max`` they are counted up to ``offset + count_max`` only."""
+    where = and_(*_conditions(merchant_id, wanted, conn.dialect.name))
+    rows = (await conn.execute(
         select(orders.c.id, orders.c.external_order_number, orders.c.status, orders.c.status_reason,
                orders.c.is_test, orders.c.customer, orders.c.total_cents, orders.c.currency,
                orders.c.purchase_date)
-        .where(where).order_by(orders.c.id.desc()).offset(offset).limit(limit))
+        .where(where).order_by(orders.c.id.desc()).offset(offset).limit(limit))).all()
+    exact = True
+    if 0 < len(rows) < limit or (offset == 0 and not rows):
+        total = offset + len(rows)
+    elif count_max is None or _indexed(wanted):
+        total = int((await conn.execute(select(func.count()).select_from(orders).where(where))).scalar_one())
+    else:
+        first = select(orders.c.id).where(where).limit(offset + count_max + 1).subquery()
+        total = int((await conn.execute(select(func.count()).select_from(first))).scalar_one())
+        if total > offset + count_max:
+            total, exact = offset + count_max, False
     return [OrderRow(r.id, r.external_order_number, r.status, r.status_reason, bool(r.is_test),
                      str((r.customer or {}).get("name", "")), str((r.customer or {}).get("email", "")),
-                     r.total_cents, r.currency, r.purchase_date) for r in rows], total
+                     r.total_cents, r.currency, r.purchase_date) for r in rows], total, exact
 
 
 async def counts_by_status(conn: AsyncConnection, merchant_id: int, since: datetime) -> dict[str, int]:
@@ -106,7 +144,7 @@ async def daily_totals(conn: AsyncConnection, merchant_id: int, since: datetime)
 
 
 async def on_hold(conn: AsyncConnection, merchant_id: int, limit: int) -> list[OrderRow]:
-    found, _ = await search(conn, merchant_id, OrderFilter(status="On Hold"), offset=0, limit=limit)
+    found, _, _ = await search(conn, merchant_id, OrderFilter(status="On Hold"), offset=0, limit=limit)
     return found
 
 

@@ -123,6 +123,7 @@ orders = Table(
     UniqueConstraint("merchant_id", "external_order_number", name="uq_orders_merchant_external"),
     UniqueConstraint("merchant_id", "idempotency_key", name="uq_orders_merchant_idempotency"),
     Index("ix_orders_merchant_id", "merchant_id", "id"),
+    Index("ix_orders_merchant_status", "merchant_id", "status", "id"),  # the admin panel's status filter
 )
 
 order_items = Table(

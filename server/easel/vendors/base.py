@@ -7,6 +7,10 @@ body is read (`error_message`). Retries and error mapping live here, once:
 * retryable: connection failures, timeouts, 5xx and 429 (waiting `Retry-After` when it is short);
 * not retryable: other 4xx, answers that do not parse, and our own validation errors.
 
+Each attempt of a call is also counted, for the merchant the call is made for, when the task making it
+has a tally (:func:`count_calls_for`, set where dispatch picks the merchant's account): the panel's error
+rates per vendor. A 404 is an answer (look-ups expect it), not a failure.
+
 Each call is logged at DEBUG (vendor, call, method, URL, status, time) and each retry at INFO, with
 URLs redacted (``easel.redact``): Pixelz puts its API key in the query, an Image2ART upstream its
 signatures.
@@ -23,6 +27,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -67,6 +72,16 @@ class RetryPolicy:
 
 DEFAULT_RETRY = RetryPolicy()
 NO_RETRY = RetryPolicy(attempts=1)
+
+Tally = Callable[[str, VendorError | None], None]
+"""Counts one attempt of a vendor call: the vendor, and the error (None when it answered)."""
+_TALLY: ContextVar[Tally | None] = ContextVar("easel_vendor_tally", default=None)
+
+
+def count_calls_for(tally: Tally | None) -> None:
+    """Count the vendor calls this task makes from now on with ``tally`` (None: stop counting). A task starts
+    with a copy of its parent's setting, so setting it in one job or request does not reach another."""
+    _TALLY.set(tally)
 
 
 @dataclass(frozen=True)
@@ -116,6 +131,9 @@ class VendorAdapter:
 
     vendor: ClassVar[str] = "vendor"
     live_hosts: ClassVar[frozenset[str]] = frozenset()
+    credential_fields: ClassVar[tuple[str, ...]] = ()
+    """The credentials an account must give (keys beside ``url`` in ``EASEL_VENDOR_ACCOUNTS``)."""
+    optional_credential_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -164,16 +182,23 @@ class VendorAdapter:
     async def call(self, request: VendorRequest, parse: Callable[[Any], T]) -> T:
         """Run `request` with retries and return `parse(unwrapped body)`, or raise a `VendorError`."""
         attempt = 1
+        tally = _TALLY.get()
         while True:
             try:
-                return await self._attempt(request, parse)
+                result = await self._attempt(request, parse)
             except VendorError as err:
+                if tally is not None:
+                    tally(self.vendor, None if isinstance(err, VendorNotFound) else err)
                 delay = self._retry_delay(request, err, attempt)
                 if delay is None:
                     raise
                 log.info("%s.%s: %s; retrying in %.2fs", self.vendor, request.call, redact_text(err.message), delay)
                 await self._sleep(delay)
                 attempt += 1
+            else:
+                if tally is not None:
+                    tally(self.vendor, None)
+                return result
 
     async def _attempt(self, request: VendorRequest, parse: Callable[[Any], T]) -> T:
         response = await self._send(request)
@@ -206,22 +231,27 @@ class VendorAdapter:
             timeout=self.timeout,
         )
         started = time.perf_counter()
-        try:
-            response = await self.client.send(http_request)
-        except httpx.ConnectTimeout as err:
-            raise VendorUnreachable(self.vendor, request.call, f"connect timeout: {err!r}") from err
-        except httpx.TimeoutException as err:
-            raise VendorTimeout(self.vendor, request.call, f"timed out: {type(err).__name__}") from err
-        except httpx.ConnectError as err:
-            raise VendorUnreachable(self.vendor, request.call, f"cannot connect: {err}") from err
-        except httpx.TransportError as err:
-            raise VendorUnavailable(self.vendor, request.call, f"transport error: {err!r}") from err
-        except httpx.HTTPError as err:  # undecodable body, redirect loop: not something waiting fixes
-            raise VendorProtocolError(self.vendor, request.call, f"unreadable answer: {err!r}") from err
+        response = await self.exchange(request.call, self.client.send(http_request))
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s.%s %s %s %s %.1fms", self.vendor, request.call, request.method,
                       redact_url(str(http_request.url)), response.status_code, (time.perf_counter() - started) * 1000)
         return response
+
+    async def exchange(self, call: str, sending: Awaitable[httpx.Response]) -> httpx.Response:
+        """Await one HTTP exchange with the vendor (an API call, or a file moved to or from its storage),
+        turning httpx's failures into ``VendorError``: the one mapping of transport errors."""
+        try:
+            return await sending
+        except httpx.ConnectTimeout as err:
+            raise VendorUnreachable(self.vendor, call, f"connect timeout: {err!r}") from err
+        except httpx.TimeoutException as err:
+            raise VendorTimeout(self.vendor, call, f"timed out: {type(err).__name__}") from err
+        except httpx.ConnectError as err:
+            raise VendorUnreachable(self.vendor, call, f"cannot connect: {err}") from err
+        except httpx.TransportError as err:
+            raise VendorUnavailable(self.vendor, call, f"transport error: {err!r}") from err
+        except httpx.HTTPError as err:  # undecodable body, redirect loop: not something waiting fixes
+            raise VendorProtocolError(self.vendor, call, f"unreadable answer: {err!r}") from err
 
     def _raise_for_status(self, call: str, response: httpx.Response) -> None:
         if response.status_code >= 400:

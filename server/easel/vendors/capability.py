@@ -5,13 +5,15 @@ widget offers and the prices it quotes, ``GET /catalog``, ``GET /products/:sku``
 ``POST /orders``. A configuration can be made, for a merchant in a mode (test: the vendors' sandbox
 accounts; live: their live ones; ``VendorAccounts.for_order`` decides which), when the first of the
 merchant's routing rules that matches it names a vendor that is installed, has an account in that
-mode and whose mapping table makes it; a rule's retouching vendor must be installed and have an
-account in that mode too. Nothing else is offered, so nothing offered is discovered unmakeable later.
+mode (the operator's, or the merchant's own) and whose mapping table makes it; a rule's retouching
+vendor must be installed and have an account in that mode too. Nothing else is offered, so nothing
+offered is discovered unmakeable later.
 
 Fast because the answer depends only on the choices (not the artwork) and on the merchant only through
-its rules and mode: a :class:`Plan` per (rules, mode) holds the verdict for every configuration of the
-finite option space (``domain/option_space.py``; colours no table or rule names are one class), made
-once (a few thousand table look-ups) and kept in a bounded LRU cache (``EASEL_CAPABILITY_PLANS``).
+its rules, its mode and which vendor accounts of its own it has: a :class:`Plan` per (rules, mode, own
+accounts) holds the verdict for every configuration of the finite option space
+(``domain/option_space.py``; colours no table or rule names are one class), made once (a few thousand
+table look-ups) and kept in a bounded LRU cache (``EASEL_CAPABILITY_PLANS``).
 """
 
 from __future__ import annotations
@@ -152,18 +154,27 @@ class Capability:
         self.router = router
         self.accounts = accounts
         self.tables = tables
-        self._plans: LRUCache[tuple[str, bool], Plan] = LRUCache(maxsize=max(1, max_plans))
+        self._plans: LRUCache[tuple[str, bool, tuple[tuple[str, str], ...]], Plan] = LRUCache(
+            maxsize=max(1, max_plans))
         self._table_colours: set[str] = set()
         for table in router.maps.values():
             self._table_colours |= table.colours()
 
-    def plan(self, routing: Mapping[str, Any] | None, test: bool) -> Plan:
-        """The verdicts for these rules in this mode (``test``: sandbox accounts), made on first use."""
-        key = ("" if routing is None else json.dumps(routing, sort_keys=True, default=str), test)
+    def plan(self, routing: Mapping[str, Any] | None, test: bool,
+             own: Collection[tuple[str, str]] = frozenset()) -> Plan:
+        """The verdicts for these rules in this mode (``test``: sandbox accounts), with the merchant's ``own``
+        accounts as (vendor, mode) beside the operator's, made on first use."""
+        key = ("" if routing is None else json.dumps(routing, sort_keys=True, default=str), test, tuple(sorted(own)))
         found = self._plans.get(key)
         if found is None:
-            found = self._plans[key] = self._make_plan(routing, test)
+            found = self._plans[key] = self._make_plan(routing, test, frozenset(own))
         return found
+
+    def preview(self, routing: Mapping[str, Any] | None, test: bool,
+                own: Collection[tuple[str, str]] = frozenset()) -> Plan:
+        """The plan of rules being edited, made now and not kept (trying rules must not push out the plans
+        merchants are using)."""
+        return self._make_plan(routing, test, frozenset(own))
 
     def reason(self, routing: Mapping[str, Any] | None, test: bool, config: Configuration) -> str | None:
         """None when the configuration can be made for these rules in this mode, else why not."""
@@ -174,7 +185,7 @@ class Capability:
         its fallbacks)."""
         return self.plan(routing, test).verdict(config).vendors
 
-    def _make_plan(self, routing: Mapping[str, Any] | None, test: bool) -> Plan:
+    def _make_plan(self, routing: Mapping[str, Any] | None, test: bool, own: frozenset[tuple[str, str]]) -> Plan:
         colours = set(self._table_colours)
         try:
             rules = self.router.rules_for(routing)
@@ -185,7 +196,8 @@ class Capability:
         for rule in rules.rules:
             colours |= colours_in(rule.when)
         all_colours = known_colours(colours)
-        accounts: dict[str, str | None] = {}
+        accounts: dict[str, str | None] = {vendor: None for vendor, mode in own
+                                            if mode == ("sandbox" if test else "live")}
         verdicts = {c: self._verdict(rules, test, c, accounts) for c in configurations(self.tables, all_colours)}
         return Plan(verdicts, all_colours)
 

@@ -172,6 +172,7 @@ class Image2ArtAdapter(VendorAdapter):
 
     vendor = "image2art"
     live_hosts = frozenset({"api.image2art.com"})
+    credential_fields = ("username", "secret")
     TESTING_URL = "http://api-testing.image2art.com"
     STAGING_URL = "http://api-stage.image2art.com"
     LIVE_URL = "https://api.image2art.com"

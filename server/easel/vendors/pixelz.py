@@ -50,7 +50,6 @@ from easel.vendors.base import (
     RetryPolicy,
     VendorAdapter,
     VendorRequest,
-    parse_retry_after,
 )
 from easel.vendors.errors import (
     VendorAuthError,
@@ -58,9 +57,6 @@ from easel.vendors.errors import (
     VendorNotFound,
     VendorProtocolError,
     VendorRejected,
-    VendorTimeout,
-    VendorUnavailable,
-    VendorUnreachable,
 )
 
 log = logging.getLogger("easel.vendors.pixelz")
@@ -391,6 +387,9 @@ class PixelzAdapter(VendorAdapter):
 
     vendor = "pixelz"
     live_hosts = frozenset({"api.pixelz.com"})
+    credential_fields = ("contact_email", "api_key", "secret")
+    optional_credential_fields = ("developer_api_key", "partner_secret", "template_id", "upload_files")
+    """``template_id`` and ``upload_files`` (auto, always, never) are read by the fulfilment driver."""
     LIVE_URL = "https://api.pixelz.com/REST.svc/JSON"
 
     def __init__(
@@ -501,18 +500,9 @@ class PixelzAdapter(VendorAdapter):
             size, content = len(upload.source), upload.source
         # As the official client: octet-stream, and a length (S3 refuses a presigned PUT without one).
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
-        try:
-            response = await self.client.put(presigned.upload_url, content=content, timeout=self.timeout,
-                                             headers=headers)
-        except httpx.TimeoutException as err:
-            raise VendorTimeout(self.vendor, call, f"timed out: {type(err).__name__}") from err
-        except httpx.ConnectError as err:
-            raise VendorUnreachable(self.vendor, call, f"cannot connect: {err}") from err
-        except httpx.TransportError as err:
-            raise VendorUnavailable(self.vendor, call, f"transport error: {err!r}") from err
-        if response.status_code >= 400:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise self.error_for(call, response.status_code, self.error_message(response), retry_after)
+        response = await self.exchange(call, self.client.put(presigned.upload_url, content=content,
+                                                             timeout=self.timeout, headers=headers))
+        self._raise_for_status(call, response)
         return presigned.download_url
 
     async def get_status(self, ticket: str) -> ImageStatus:
@@ -616,17 +606,8 @@ class PixelzAdapter(VendorAdapter):
         """Download a retouched file. Not retried here: a failure goes up as a retryable `VendorError`."""
         call = "fetch_image"
         target = httpx.URL(self.absolute_url(url))
-        try:
-            response = await self.client.get(target, timeout=self.timeout)
-        except httpx.ConnectError as err:
-            raise VendorUnreachable(self.vendor, call, f"cannot connect: {err}") from err
-        except httpx.TimeoutException as err:
-            raise VendorTimeout(self.vendor, call, f"timed out: {type(err).__name__}") from err
-        except httpx.TransportError as err:
-            raise VendorUnavailable(self.vendor, call, f"transport error: {err!r}") from err
-        if response.status_code >= 400:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise self.error_for(call, response.status_code, self.error_message(response), retry_after)
+        response = await self.exchange(call, self.client.get(target, timeout=self.timeout))
+        self._raise_for_status(call, response)
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if not content_type.startswith("image/") or not response.content:
             reason = f"{target} is not an image ({content_type or 'no type'})"

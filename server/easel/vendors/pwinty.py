@@ -347,6 +347,7 @@ class PwintyAdapter(VendorAdapter):
 
     vendor = "pwinty"
     live_hosts = frozenset({"api.pwinty.com"})
+    credential_fields = ("merchant_id", "api_key")
     SANDBOX_URL = "https://sandbox.pwinty.com/v3.0"
     LIVE_URL = "https://api.pwinty.com/v3.0"
 

@@ -8,10 +8,12 @@ retouching vendor whose step comes before printing. No rule matches → ``defaul
 may sell a configuration at all (these rules x the tables x the accounts of its mode) is decided in
 ``capability.py``, for every surface.
 
-**Accounts** say where each vendor lives: a sandbox account and, optionally, a live one. The one place
-that decides between them is :meth:`VendorAccounts.for_order`: an order that is a test order, or whose
-merchant is in test mode, gets the sandbox account, always; a sandbox account that points at a
-vendor's live host is refused when the accounts are loaded and again when used.
+**Accounts** say where each vendor lives: a sandbox account and, optionally, a live one. The operator's
+come from ``EASEL_VENDOR_ACCOUNTS``; a merchant may have its own for a vendor and mode (stored encrypted,
+``services/vendor_accounts.py``), which then takes that merchant's orders. The one place that decides
+between them is :meth:`VendorAccounts.for_order`: an order that is a test order, or whose merchant is in
+test mode, gets a sandbox account, always; the merchant's own before the operator's; a sandbox account
+that points at a vendor's live host is refused when the accounts are loaded or saved and again when used.
 """
 
 from __future__ import annotations
@@ -68,13 +70,23 @@ def load_rules(raw: Mapping[str, Any] | None = None) -> RoutingRules:
     try:
         rules = RoutingRules.model_validate(raw)
     except ValidationError as err:
-        raise ValueError(f"routing rules are not valid: {str(err).splitlines()[0]}") from None
+        raise ValueError(f"routing rules are not valid: {_where_and_why(err)}") from None
     for n, rule in enumerate(rules.rules):
         unknown = set(rule.when) - set(MATCHABLE)
         if unknown:
             raise ValueError(f"routing rules are not valid: rules[{n}].when: {', '.join(sorted(unknown))} "
                              f"is not a choice")
     return rules
+
+
+def _where_and_why(err: ValidationError, most: int = 3) -> str:
+    """``rules[1].vendors: Input should be a valid list``: each problem with the rule index and field."""
+    found = []
+    for e in err.errors()[:most]:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"]).lstrip(".") or "the rules"
+        found.append(f"{where}: {e['msg']}")
+    more = len(err.errors()) - most
+    return "; ".join(found) + (f" (and {more} more)" if more > 0 else "")
 
 
 class Router:
@@ -145,10 +157,37 @@ class VendorAccount:
     """``sandbox`` or ``live``."""
     base_url: str
     credentials: Mapping[str, str] = field(default_factory=dict)
+    owner: int | None = None
+    """The merchant whose own account this is; None for the operator's (``EASEL_VENDOR_ACCOUNTS``)."""
 
     @property
     def sandbox(self) -> bool:
         return self.name == "sandbox"
+
+    @property
+    def callback_name(self) -> str:
+        """The account's segment in its callback URL: ``sandbox``/``live``, or ``sandbox-12`` for merchant 12's
+        own (so a callback is verified with, and re-read through, the account its order went to)."""
+        return self.name if self.owner is None else f"{self.name}-{self.owner}"
+
+
+MODES = ("sandbox", "live")
+
+
+def parse_callback_name(text: str) -> tuple[str, int | None] | None:
+    """``sandbox`` → (sandbox, None); ``live-12`` → (live, 12); anything else → None."""
+    mode, dash, owner = text.partition("-")
+    if mode not in MODES:
+        return None
+    if not dash:
+        return mode, None
+    if not owner.isascii() or not owner.isdigit() or len(owner) > 12 or owner.startswith("0"):
+        return None
+    return mode, int(owner)
+
+
+OwnAccounts = Mapping[tuple[str, str], VendorAccount]
+"""A merchant's own accounts by (vendor, mode)."""
 
 
 class NoAccount(Exception):
@@ -162,18 +201,28 @@ class VendorAccounts:
         self.live_hosts = dict(live_hosts)
         self._accounts = {(a.vendor, a.name): a for a in accounts}
         for account in accounts:
-            if account.name not in ("sandbox", "live"):
-                raise SettingsError(f"{account.vendor} account {account.name!r} must be named sandbox or live")
-            if account.sandbox and self._is_live(account):
-                raise SettingsError(f"the {account.vendor} sandbox account points at the live API {account.base_url}")
+            problem = self.problem(account)
+            if problem is not None:
+                raise SettingsError(problem)
+
+    def problem(self, account: VendorAccount) -> str | None:
+        """Why this account cannot be used (a bad mode, a sandbox on a live host), or None."""
+        if account.name not in MODES:
+            return f"{account.vendor} account {account.name!r} must be named sandbox or live"
+        if account.sandbox and self._is_live(account):
+            return f"the {account.vendor} sandbox account points at the live API {account.base_url}"
+        return None
 
     def _is_live(self, account: VendorAccount) -> bool:
         return httpx.URL(account.base_url).host.lower() in self.live_hosts.get(account.vendor, frozenset())
 
-    def for_order(self, vendor: str, *, is_test: bool, merchant_test_mode: bool) -> VendorAccount:
-        """The account an order's part goes to: the sandbox for test orders and test-mode merchants."""
+    def for_order(self, vendor: str, *, is_test: bool, merchant_test_mode: bool,
+                  own: OwnAccounts | None = None) -> VendorAccount:
+        """The account an order's part goes to: the sandbox for test orders and test-mode merchants; the
+        merchant's own account (``own``) for that vendor and mode before the operator's."""
         test = is_test or merchant_test_mode
-        account = self._accounts.get((vendor, "sandbox" if test else "live"))
+        mode = "sandbox" if test else "live"
+        account = (own or {}).get((vendor, mode)) or self._accounts.get((vendor, mode))
         if account is None:
             raise NoAccount(f"no {'sandbox' if test else 'live'} {vendor} account is configured"
                             + ("" if test else " (EASEL_VENDOR_ACCOUNTS)"))

@@ -9,15 +9,32 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..redact import redact_url
+from .random_tokens import new_request_id
 
 logger = logging.getLogger("easel.access")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id(scope: Scope) -> str:
+    """The request's id: a sane incoming ``X-Request-ID`` (the last one sent), else a new random one."""
+    incoming = ""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            incoming = value.decode("latin-1")
+    return incoming if incoming and _SANE_ID.match(incoming) else new_request_id()
+
+
+def log_request(scope: Scope, status: int, started: float, request_id: str) -> None:
+    """The access log line of a finished request (if INFO is logged): its path redacted, as easel.redact shows."""
+    if logger.isEnabledFor(logging.INFO):
+        merchant = scope["state"].get("merchant", "-")
+        logger.info("%s %s %s %.1fms merchant=%s id=%s", scope["method"], _logged_path(scope), status,
+                    (time.perf_counter() - started) * 1000, merchant, request_id)
 
 
 class AccessLogMiddleware:
@@ -28,15 +45,11 @@ class AccessLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = ""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-        request_id = incoming if incoming and _SANE_ID.match(incoming) else secrets.token_hex(8)
-        scope.setdefault("state", {})["request_id"] = request_id
+        rid = request_id(scope)
+        scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
         status = 500
-        id_header = (b"x-request-id", request_id.encode("latin-1"))
+        id_header = (b"x-request-id", rid.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -50,10 +63,7 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if logger.isEnabledFor(logging.INFO):
-                merchant = scope["state"].get("merchant", "-")
-                logger.info("%s %s %s %.1fms merchant=%s id=%s", scope["method"], _logged_path(scope), status,
-                            (time.perf_counter() - started) * 1000, merchant, request_id)
+            log_request(scope, status, started, rid)
 
 
 def _logged_path(scope: Scope) -> str:

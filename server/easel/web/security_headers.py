@@ -14,11 +14,12 @@ Cross-Origin-Resource-Policy: merchants' pages on other origins must keep loadin
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterable
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .random_tokens import new_nonce
 
 NONCE_KEY = "csp_nonce"
 SOURCES_KEY = "csp_sources"
@@ -73,7 +74,7 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
-        nonce = secrets.token_urlsafe(16)
+        nonce = new_nonce()
         state[NONCE_KEY] = nonce
 
         async def send_with_headers(message: Message) -> None:

@@ -79,10 +79,9 @@ def widget_endpoint(kind: Literal["read", "write"]) -> Callable[[Handler], Endpo
             if origin is not None and not merchant.origin_allowed(origin):
                 return problem(403, "Origin not allowed",
                                f"the page origin {origin} is not registered for this api_key")
-            wait = _limit(state, kind, merchant, request)
+            wait = widget_limit(state, kind, merchant, client_address(request))
             if wait:
-                return allow(problem(429, "Too many requests", "slow down and retry shortly",
-                                     headers={"Retry-After": str(math.ceil(wait))}), origin)
+                return too_many(wait, origin)
             try:
                 response = await handler(request, Caller(merchant, origin, state))
             except ApiProblem as err:
@@ -99,11 +98,18 @@ def widget_endpoint(kind: Literal["read", "write"]) -> Callable[[Handler], Endpo
     return wrap
 
 
-def _limit(state: WidgetState, kind: str, merchant: Merchant, request: Request) -> float:
-    page = f"{merchant.id}|{client_address(request)}"
+def widget_limit(state: WidgetState, kind: str, merchant: Merchant, address: str) -> float:
+    """Spend one request of the page (key + client address) and of the key: 0.0, or the seconds to wait."""
+    page = f"{merchant.id}|{address}"
     if kind == "read":
         return state.reads.take(page) or state.key_reads.take(str(merchant.id))
     return state.writes.take(page) or state.key_writes.take(str(merchant.id))
+
+
+def too_many(wait: float, origin: str | None) -> Response:
+    """The 429 problem of a page over its limit, readable by the page."""
+    return allow(problem(429, "Too many requests", "slow down and retry shortly",
+                         headers={"Retry-After": str(math.ceil(wait))}), origin)
 
 
 async def json_object(request: Request) -> dict[str, Any]:

@@ -7,6 +7,7 @@ a signed-in shopper (``auth=pricing``) and names none, prices are left out of th
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -20,7 +21,6 @@ from ..ttl_cache import MISSING
 from .access import ApiProblem, Caller, customer_of, widget_endpoint
 from .http_cache import cached_response
 from .payloads import artwork_detail, artwork_summary, priced, widget_base
-from .state import WidgetState
 
 PER_PAGE = 24
 MAX_PER_PAGE = 48
@@ -69,8 +69,10 @@ async def search(request: Request, caller: Caller) -> Response:
     async with caller.state.runtime.engine.connect() as conn:
         found, total = await catalog_store.search_artworks(conn, text=text, substrate=substrate,
                                                            orientation=orientation, artist=artist,
-                                                           offset=(page - 1) * per_page, limit=per_page)
-        artists = await catalog_store.artists(conn) if request.query_params.get("facets") else None
+                                                           offset=(page - 1) * per_page, limit=per_page,
+                                                           shop=caller.merchant.id, visibility="shown")
+        artists = (await catalog_store.artists(conn, shop=caller.merchant.id)
+                   if request.query_params.get("facets") else None)
     base = widget_base(request)
     data: dict[str, Any] = {"items": [artwork_summary(base, a) for a in found], "total": total, "page": page,
                             "per_page": per_page, "pages": max(1, -(-total // per_page))}
@@ -92,7 +94,7 @@ async def artwork(request: Request, caller: Caller) -> Response:
     """``GET /api/artworks/{code}``: title, artist, description and the substrates and sizes it can be
     printed at (those with which something can be made for this merchant)."""
     try:
-        found = await caller.state.artwork(_code(request.path_params["code"]))
+        found = await caller.state.shown_artwork(caller.merchant, _code(request.path_params["code"]))
     except UnknownArtwork:
         raise ApiProblem(404, "Unknown artwork", "there is no artwork with this code") from None
     detail = artwork_detail(widget_base(request), found, caller.state.runtime.tables)
@@ -122,6 +124,27 @@ async def pricing_allowed(request: Request, caller: Caller, auth: str) -> bool:
     return await customer_of(request, caller) is not None
 
 
+def price_request(query: Mapping[str, str]) -> tuple[str, dict[str, object]]:
+    """The artwork code and the choices a price request names; a 400 problem for an over-long choice."""
+    choices: dict[str, object] = {k: v for k in CHOICE_FIELDS if (v := query.get(k, "").strip())}
+    for name, value in choices.items():
+        if len(str(value)) > 60:
+            raise ApiProblem(400, "Bad parameter", f"{name} is too long")
+    return query.get("code", ""), choices
+
+
+async def kept_price(caller: Caller, code: str, key: tuple[Any, ...]) -> tuple[Artwork | None, bytes | None]:
+    """The artwork as the caches hold it now (read first: an answer made after it is kept with it) and the
+    answer kept under ``key`` (merchant id, code, choices, widget base, with price) if it was made from
+    these very merchant and artwork objects (so a change to either is never served from here); also
+    what web/fast_routes answers from."""
+    artwork = await _artwork_or_none(caller, code)
+    kept = caller.state.price_answers.get(key)
+    if kept is not MISSING and kept[0] is caller.merchant and kept[1] is artwork:
+        return artwork, kept[2]
+    return artwork, None
+
+
 @widget_endpoint("read")
 async def price(request: Request, caller: Caller) -> Response:
     """``GET /api/price?code=&substrate=&style=&frame=&matte=&size=&border_type=…&auth=pricing``.
@@ -129,32 +152,25 @@ async def price(request: Request, caller: Caller) -> Response:
     Nothing is stored: anyone may ask, for any colour border, so the configuration is registered only
     when it goes into a cart or a project; its preview URL carries the choices itself."""
     query = request.query_params
-    choices: dict[str, object] = {k: v for k in CHOICE_FIELDS if (v := query.get(k, "").strip())}
-    for name, value in choices.items():
-        if len(str(value)) > 60:
-            raise ApiProblem(400, "Bad parameter", f"{name} is too long")
+    code, choices = price_request(query)
     with_price = await pricing_allowed(request, caller, query.get("auth", ""))
     base = widget_base(request)
-    code = query.get("code", "")
-    answers = caller.state.price_answers
     key = (caller.merchant.id, code, tuple(choices.items()), base, with_price)
-    artwork = await _artwork_or_none(caller.state, code)
-    kept = answers.get(key)
-    if kept is not MISSING and kept[0] is caller.merchant and kept[1] is artwork:
-        body = kept[2]
-    else:
+    artwork, body = await kept_price(caller, code, key)
+    if body is None:
         product = await price_choices(caller, code, choices, remember=False)
         body = _RENDER.render(priced(base, product, with_price=with_price))
         if artwork is not None:
-            answers.put(key, (caller.merchant, artwork, body))
+            caller.state.price_answers.put(key, (caller.merchant, artwork, body))
     return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 _RENDER = JSONResponse(None)  # its render(): the bytes a JSONResponse of the same data would send
 
 
-async def _artwork_or_none(state: WidgetState, code: str) -> Artwork | None:
+async def _artwork_or_none(caller: Caller, code: str) -> Artwork | None:
+    """The artwork if the caller's shop shows it (None when hidden: the answer is then priced afresh, a 404)."""
     try:
-        return await state.artwork(_code(code))
+        return await caller.state.shown_artwork(caller.merchant, _code(code))
     except (UnknownArtwork, ApiProblem):
         return None

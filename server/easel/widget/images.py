@@ -160,6 +160,8 @@ async def _configuration(state: WidgetState, sku: str, query: Mapping[str, str])
         if registered is None or found is None:
             return None
         artwork, choices = found, registered[1]
+    if artwork.hidden:  # hidden from every shop by the operator (a preview URL names no shop to ask about)
+        return None
     try:
         resolved = resolve(artwork, choices, state.runtime.tables)
     except ConfigurationError:

@@ -20,7 +20,7 @@ from ..domain.catalog import Artwork
 from ..domain.merchants import Merchant
 from ..outbound import Outbound
 from ..runtime import Runtime
-from ..services.products import Product
+from ..services.products import Product, UnknownArtwork
 from ..storage import catalog as catalog_store
 from ..storage import merchants as merchant_store
 from ..ttl_cache import MISSING, TtlCache
@@ -59,6 +59,7 @@ class WidgetState:
         self._merchants: TtlCache[str, Merchant | None] = TtlCache(*sizes, clock=clock)
         self._secrets: TtlCache[int, str] = TtlCache(*sizes, clock=clock)
         self._artworks: TtlCache[str, Artwork] = TtlCache(*sizes, clock=clock)
+        self._hidden: TtlCache[int, frozenset[str]] = TtlCache(*sizes, clock=clock)  # merchant id → codes it hid
         self._tables_json: LRUCache[Plan | None, dict[str, Any]] = LRUCache(maxsize=64)
         # The price answers of configurations shoppers clicked (every shopper of a shop clicks through the
         # same few hundred), reused only with the very merchant and artwork objects they were made from:
@@ -92,13 +93,30 @@ class WidgetState:
             return cached
         return self._artworks.put(code, await self.runtime.products.artwork(code))
 
+    async def hidden_by_shop(self, merchant: Merchant) -> frozenset[str]:
+        """The codes the merchant hid from its shop, at most ``EASEL_CACHE_TTL`` stale (at once in the
+        process whose panel hid one: it calls :meth:`forget`)."""
+        cached = self._hidden.get(merchant.id)
+        if cached is not MISSING:
+            return cached
+        async with self.runtime.engine.connect() as conn:
+            return self._hidden.put(merchant.id, await catalog_store.hidden_by_shop(conn, merchant.id))
+
+    async def shown_artwork(self, merchant: Merchant, code: str) -> Artwork:
+        """An artwork the merchant's shop shows; ``UnknownArtwork`` also when it is hidden from the shop (by
+        the operator or by the shop), so a hidden artwork answers exactly as one that does not exist."""
+        artwork = await self.artwork(code)
+        if artwork.hidden or code in await self.hidden_by_shop(merchant):
+            raise UnknownArtwork(code)
+        return artwork
+
     async def price(self, merchant: Merchant, code: str, choices: Mapping[str, object], *,
                     remember: bool = True) -> Product:
         """Price choices for an artwork by code and, with ``remember``, register the sku (so the order
         API can resolve it later: a cart item, a saved project), with no database round trip for what
         this process has already seen: the artwork (briefly) and the skus it has registered. Anonymous
         price requests pass ``remember=False``, so they never grow the database."""
-        product = self.runtime.products.offered(merchant, await self.artwork(code), choices)
+        product = self.runtime.products.offered(merchant, await self.shown_artwork(merchant, code), choices)
         sku = product.resolved.sku
         if remember and sku not in self._registered:
             async with self.runtime.engine.begin() as conn:
@@ -119,10 +137,12 @@ class WidgetState:
         return found
 
     def forget(self) -> None:
-        """Drop cached merchants, secrets and artworks (after settings change in tests)."""
+        """Drop cached merchants, secrets, artworks and hidden artworks (after a change made in this process:
+        the panel's settings and catalogue pages call it)."""
         self._merchants.clear()
         self._secrets.clear()
         self._artworks.clear()
+        self._hidden.clear()
 
 
 def widget_state(request: Request) -> WidgetState:

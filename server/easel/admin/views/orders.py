@@ -64,16 +64,18 @@ async def orders_list(request: Request, visitor: Visitor) -> Response:
     wanted = _filter(query, problems)
     page = int(query["page"]) if query.get("page", "").isdigit() and 0 < len(query["page"]) < 7 else 1
     page = max(page, 1)
-    size = panel_of(request).runtime.settings.admin_page_size
-    rows, total = await panel_of(request).desk.search(merchant_of(visitor), wanted, page, size)
-    pages = max(1, -(-total // size))
+    settings = panel_of(request).runtime.settings
+    size, counted = settings.admin_page_size, max(1, settings.admin_count_max)
+    rows, total, exact = await panel_of(request).desk.search(merchant_of(visitor), wanted, page, size, counted)
+    pages = max(1, -(-total // size)) + (not exact)  # more than counted: "more than N", and the pager goes on
     kept = {k: v for k, v in query.items() if k in ("q", "status", "from", "to", "mode") and v}
 
     def link(n: int) -> str:
         return "/admin/orders?" + urlencode({**kept, "page": n})
 
-    return render(request, visitor, "orders.html", status=400 if problems else 200, rows=rows, total=total,
-                  page=page, pages=pages, link=link, query=query, statuses=STATUSES, problems=problems)
+    return render(request, visitor, "orders.html", status=400 if problems else 200, rows=rows,
+                  total=total, more=not exact, page=page, pages=pages, link=link, query=query, statuses=STATUSES,
+                  problems=problems)
 
 
 async def _timeline(request: Request, visitor: Visitor) -> Any:

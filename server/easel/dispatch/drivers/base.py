@@ -45,6 +45,8 @@ RecordStep = Callable[[str, str | None], Awaitable[None]]
 class Driver(Protocol):
     vendor: ClassVar[str]
     live_hosts: ClassVar[frozenset[str]]
+    credential_fields: ClassVar[tuple[str, ...]]
+    optional_credential_fields: ClassVar[tuple[str, ...]]
 
     def builtin_sandbox(self, public_url: str) -> VendorAccount:
         """The account of the sandbox easel mounts for this vendor."""

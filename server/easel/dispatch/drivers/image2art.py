@@ -116,6 +116,8 @@ def snapshot(found: UpstreamOrder) -> Snapshot:
 class Image2ArtDriver:
     vendor: ClassVar[str] = VENDOR
     live_hosts: ClassVar[frozenset[str]] = Image2ArtAdapter.live_hosts
+    credential_fields: ClassVar[tuple[str, ...]] = Image2ArtAdapter.credential_fields
+    optional_credential_fields: ClassVar[tuple[str, ...]] = Image2ArtAdapter.optional_credential_fields
 
     def __init__(self, http: httpx.AsyncClient, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
                  retry: RetryPolicy = DEFAULT_RETRY) -> None:

@@ -60,6 +60,8 @@ async def publicly_reachable(url: str, resolver: Resolver = system_resolver) -> 
 class PixelzDriver:
     vendor: ClassVar[str] = "pixelz"
     live_hosts: ClassVar[frozenset[str]] = PixelzAdapter.live_hosts
+    credential_fields: ClassVar[tuple[str, ...]] = PixelzAdapter.credential_fields
+    optional_credential_fields: ClassVar[tuple[str, ...]] = PixelzAdapter.optional_credential_fields
 
     def __init__(self, http: httpx.AsyncClient, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
                  retry: RetryPolicy = DEFAULT_RETRY, masters: LocalMasters | None = None,

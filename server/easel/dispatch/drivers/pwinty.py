@@ -2,15 +2,17 @@
 
 Submission walks the part's ``step``, committing each step *before* the call it announces:
 
-``planned`` → commit ``creating`` → create the order → commit ``created`` + Pwinty id →
-commit ``adding_images`` → add the images (one batch) → commit ``images_added`` → check
-``SubmissionStatus`` → submit → ``submitted``.
+``planned`` → commit ``creating`` → create the order → commit ``adding_images`` + Pwinty id → add
+the images (one batch) → check ``SubmissionStatus`` → submit → ``submitted`` (committed by dispatch
+with the snapshot it leads to). Three commits on the way: only the create and the images are not safe
+to repeat blindly, and each is announced before it is made.
 
 Finding ``creating`` on entry means an earlier attempt may have created the order and died before
 recording it, so the order is looked up by ``merchantOrderId`` (our part reference) before anything is
 created: Pwinty has no look-up by it, so the adapter walks the order list newest first back to the moment
-``creating`` was recorded (less a day of clock skew). Finding ``adding_images`` means images may be there,
-so only the missing ones are added. The merchant's ``shipping.packing_slip`` goes as ``packingSlipUrl``.
+``creating`` was recorded (less a day of clock skew). Finding ``adding_images`` (or the older ``created``
+with no images) means images may be there, so only the missing ones are added; submitting again is safe
+(already Submitted counts as done). The merchant's ``shipping.packing_slip`` goes as ``packingSlipUrl``.
 Submitting an order that is already submitted counts as done. A create call that certainly created
 nothing (refused, turned away, never sent) puts the step back to ``planned``, so a part whose vendor
 stays down can go to another vendor without asking Pwinty anything (see ``dispatch/fallback.py``);
@@ -83,6 +85,8 @@ def snapshot(order: PwintyOrder) -> Snapshot:
 class PwintyDriver:
     vendor: ClassVar[str] = "pwinty"
     live_hosts: ClassVar[frozenset[str]] = PwintyAdapter.live_hosts
+    credential_fields: ClassVar[tuple[str, ...]] = PwintyAdapter.credential_fields
+    optional_credential_fields: ClassVar[tuple[str, ...]] = PwintyAdapter.optional_credential_fields
 
     def __init__(self, http: httpx.AsyncClient, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
                  retry: RetryPolicy = DEFAULT_RETRY) -> None:
@@ -126,17 +130,16 @@ class PwintyDriver:
             if created.status in ("Submitted", "Complete", "Cancelled"):
                 await record("submitted", str(vendor_id))
                 return snapshot(created)
-            await record("created", str(vendor_id))
-            step = "created"
+            await record("adding_images", str(vendor_id))  # the id, and the intent to add the images
+            await adapter.add_images(vendor_id, items)
+            step = "images_added"
         else:
             vendor_id = int(part.vendor_ref)
-        if step == "created":
+        if step == "created":  # written by earlier versions, before they added the images
             await record("adding_images", None)
             await adapter.add_images(vendor_id, items)
-            await record("images_added", None)
         elif step in ("creating", "adding_images"):
             await adapter.ensure_images(vendor_id, items)
-            await record("images_added", None)
         await adapter.ensure_submittable(vendor_id)
         try:
             await adapter.submit(vendor_id)
