@@ -86,9 +86,9 @@ async def prepare(settings: Settings) -> None:
                 if merchant is not None and await user_store.user_by_email(conn, email) is None:
                     user_id = await user_store.insert_user(conn, email, merchant.id, role)
                     await user_store.set_password_hash(conn, user_id, await hash_password(password))
-            for email, password, username, role in (OPERATOR, PANEL_OWNER):
-                shop = await merchant_store.merchant_by_username(conn, username) if username else None
-                if (shop is not None or username is None) and await user_store.user_by_email(conn, email) is None:
+            for email, password, shop_name, role in (OPERATOR, PANEL_OWNER):
+                shop = await merchant_store.merchant_by_username(conn, shop_name) if shop_name else None
+                if (shop is not None or shop_name is None) and await user_store.user_by_email(conn, email) is None:
                     user_id = await user_store.insert_user(conn, email, shop.id if shop else None, role)
                     await user_store.set_password_hash(conn, user_id, await hash_password(password))
     finally:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,7 +22,7 @@ from easel.demo.images import draw_artwork
 from easel.demo.seed import DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD, demo_rows
 
 from .conftest import Console
-from .serve import OPERATOR, PANEL_OWNER
+from .serve import HOSTILE_CODE, HOSTILE_TITLE, OPERATOR, PANEL_OWNER
 from .test_admin import _checked
 from .widget import W, open_page, wait_grid
 
@@ -113,6 +113,7 @@ def test_the_owner_hides_an_artwork_and_the_shop_stops_listing_it(page: Page, ea
     def listed_in_shop() -> bool:
         open_page(page, search)
         wait_grid(page)
+        expect(page.locator(f"{W} .nep-count")).to_have_text(re.compile(r"^[01] artworks?$"))  # the search's
         return page.locator(f"{W} .nep-tile .nep-t").filter(has_text=HIDDEN_TITLE).count() == 1
 
     assert listed_in_shop()
@@ -177,6 +178,11 @@ def test_the_operator_creates_a_merchant_and_its_owner(page: Page, easel_url: st
     page.get_by_role("button", name="Save the limit").click()
     expect(page.get_by_role("status")).to_have_text("Saved.")
     expect(page.locator("#rate")).to_have_text("500 requests per window")
+    page.get_by_role("button", name="Go live").click()
+    expect(page.locator("#mode")).to_have_text("live: orders are printed and shipped")
+    page.get_by_role("button", name="Switch to test mode").click()
+    expect(page.locator("#mode")).to_contain_text("test: orders go to the vendors' sandboxes")
+    expect(page.get_by_role("region", name="Changes")).to_contain_text("rate_limit")
 
     owner = "owner@pages.example"
     page.get_by_label("Owner's e-mail").fill(owner)
@@ -208,7 +214,7 @@ def test_the_operator_imports_a_csv_and_reads_the_report(page: Page, easel_url: 
            f"{IMPORTED},Imported Sunrise,E2E Painter,{image_host}/art.jpg,paper,true\n"
            "E2EBAD1,Refused Row,E2E Painter,https://example.com/x.jpg,vellum,false\n")
     page.get_by_label("CSV or JSON-lines file").set_input_files(
-        files=[{"name": "artworks.csv", "mimeType": "text/csv", "buffer": csv.encode()}])
+        files=FilePayload(name="artworks.csv", mimeType="text/csv", buffer=csv.encode()))
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.get_by_role("heading", name="Importing artworks.csv")).to_be_visible()
     report = page.locator("#import-report")
@@ -230,3 +236,10 @@ def test_the_operator_imports_a_csv_and_reads_the_report(page: Page, easel_url: 
     expect(page.get_by_label("Hidden from every shop")).to_be_checked()
     page.wait_for_function("() => document.querySelector('img.art').complete")
     _checked(page)
+
+    # A title of one long word, and markup, on the operator's edit page: shown as text, within 360 px.
+    page.goto(f"{easel_url}/admin/catalogue/{HOSTILE_CODE}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(HOSTILE_TITLE)
+    expect(page.get_by_label("Title")).to_have_value(HOSTILE_TITLE)
+    _checked(page)
+    assert page.evaluate("window.__pwned") is None
