@@ -23,6 +23,7 @@ from .services.orders import Orders
 from .services.products import Products
 from .settings import Settings, SettingsError
 from .storage.engine import create_engine
+from .tls import client_context
 from .vendors.capability import Capability
 
 
@@ -49,7 +50,7 @@ class Runtime:
         tables = load_option_tables()
         prices = load_price_table(tables)
         http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False,
-                                 headers={"User-Agent": "easel"})
+                                 headers={"User-Agent": "easel"}, verify=client_context())
         limiter = _rate_limiter(settings, engine)
         dispatch = build_dispatch(settings, engine, secrets, tables, http, builtin_sandboxes=builtin_sandboxes)
         # What is offered is what can be made: the merchant's routing x mapping tables x accounts per mode.

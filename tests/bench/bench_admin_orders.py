@@ -110,7 +110,7 @@ async def _prepare(settings: Settings) -> None:
 
 def _env(settings: Settings) -> dict[str, str]:
     env = {"EASEL_DATA_DIR": str(settings.data_dir), "EASEL_SECRET_KEY": settings.secret_key,
-           "EASEL_RATE_LIMIT": str(10**9), "EASEL_LOG_LEVEL": "warning", "EASEL_IN_PROCESS_WORKER": "false",
+           "EASEL_RATE_LIMIT": str(10**9), "EASEL_LOG_LEVEL": "warning", "EASEL_WORKER": "false",
            "EASEL_ADMIN_PAGE_SIZE": str(PAGE)}
     if settings.database_url:
         env["DATABASE_URL"] = settings.database_url

@@ -1,24 +1,31 @@
 """Fulfilment throughput: 1,000 orders from ``POST /orders`` to "Submitted" at the Pwinty sandbox.
 
 The sandbox is served over real HTTP by its own uvicorn process (as a vendor is its own service); the
-workers are ``easel worker`` processes; orders are placed through the signed order API in-process while the workers run. Figures:
-seconds and orders per second on SQLite with one worker, and on PostgreSQL with one and with two
-workers (and the speed-up), the PostgreSQL part only when a server answers at ``TEST_DATABASE_URL``
-(default ``postgresql://postgres@127.0.0.1:5432/test``). ``sqlite_posting_s`` is how long placing the
-orders alone took (the workers run meanwhile). ``BENCH_ORDERS=300`` and ``BENCH_SQLITE_ONLY=1`` make a
-quick run.
+workers are ``easel worker`` processes; orders are placed through the signed order API in-process while the
+workers run. Figures: seconds and orders per second on SQLite with one worker, and on PostgreSQL with one
+and with two workers, the PostgreSQL part only when a server answers at ``TEST_DATABASE_URL`` (default
+``postgresql://postgres@127.0.0.1:5432/test``). ``sqlite_posting_s`` is how long placing the orders took
+(the workers run meanwhile). ``BENCH_ORDERS=300`` and ``BENCH_SQLITE_ONLY=1`` make a quick run.
 
 The baseline, in the same run: ``vendor_calls_only_s`` is the same four Pwinty calls per order (create,
 add images, submission status, submit) made by easel's Pwinty adapter straight at a fresh sandbox with
 the worker's concurrency, and no database, queue or order API: the floor the sandbox and the HTTP client
-set. What the worker adds above it is durability (an intent row before each call, the order's status,
-the next job).
+set. ``sqlite_ratio`` is the SQLite time over it. What the worker adds above it is durability (an intent
+row before each call that is not safe to repeat, the order's status, the next job).
+
+Placing orders while the workers run measures the whole path, but on PostgreSQL the order API (this
+process) then sets the pace, not the workers. So the workers are also timed alone: the orders are placed
+first, then the workers start and drain the queue (``postgresql_{n}_workers_drain_orders_per_s`` and
+``postgresql_drain_speedup_2_over_1``), with each process's CPU per order (worker, sandbox, PostgreSQL's
+backends) for the model in the README. ``cores`` and ``load_average`` say how much of the machine was free.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -27,6 +34,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 from easel.demo.seed import seed_demo
@@ -53,7 +61,49 @@ async def _prepare(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def _place_all(settings: Settings, sandbox: str, workers: int) -> float:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _sandbox_pid(sandbox: str) -> int:
+    port = sandbox.rsplit(":", 1)[1]
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "pwinty_app" in command and f"--port {port} " in command:
+            return int(entry.name)
+    raise RuntimeError("the sandbox process is not found")
+
+
+async def _backends(url: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving the bench's database (none on SQLite)."""
+    if not url.startswith("postgresql"):
+        return {}
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND pid <> pg_backend_pid()")
+    finally:
+        await conn.close()
+    found: dict[int, float] = {}
+    for row in rows:
+        with contextlib.suppress(OSError):  # a backend on another host, or gone
+            found[int(row["pid"])] = _cpu_seconds(int(row["pid"]))
+    return found
+
+
+async def _submitted(http: httpx.AsyncClient, sandbox: str) -> int:
+    summary = (await http.get(f"{sandbox}/_control/orders", params={"summary": 1})).json()
+    return int(summary["countsByStatus"].get("Submitted", 0))
+
+
+async def _place_all(settings: Settings, sandbox: str, workers: int, drain: bool) -> dict[str, float]:
+    """Place the orders while the workers run (or, with ``drain``, before they start) and time them to
+    Submitted; with ``drain`` also each process's CPU per order drained."""
     runtime = Runtime.create(settings)
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -63,38 +113,58 @@ async def _place_all(settings: Settings, sandbox: str, workers: int) -> float:
                "EASEL_POLL_INTERVAL": "1000000", "EASEL_LOG_LEVEL": "warning", "EASEL_JOB_LEASE": "30",
                **{k: v for k, v in os.environ.items() if k == "EASEL_WORKER_CONCURRENCY"}}
         easel = str(Path(sys.executable).parent / "easel")
-        processes = [subprocess.Popen([easel, "worker"], env=env, stdout=subprocess.DEVNULL)  # noqa: ASYNC220
-                     for _ in range(workers)]
-        await asyncio.sleep(1.5)  # let the workers start before the clock does
+
+        def start_workers() -> list[subprocess.Popen[bytes]]:
+            return [subprocess.Popen([easel, "worker"], env=env, stdout=subprocess.DEVNULL)
+                    for _ in range(workers)]
+
         async with api_client(runtime) as client, httpx.AsyncClient(headers=CONTROL) as http:
             skus = await styled_skus(runtime, "CG", "S")
+            processes = start_workers()
+            await asyncio.sleep(1.5)  # let the workers start before the clock does
+            if drain:  # hold them (their start-up is not a cost per order) until the orders are placed
+                for process in processes:
+                    process.send_signal(signal.SIGSTOP)
+                workers_cpu = sum(_cpu_seconds(p.pid) for p in processes)
             start = time.perf_counter()
             for _ in range(ORDERS):
                 await place(client, skus)
             POSTED.append(time.perf_counter() - start)
-            while True:
-                summary = (await http.get(f"{sandbox}/_control/orders", params={"summary": 1})).json()
-                if summary["countsByStatus"].get("Submitted", 0) >= ORDERS:
-                    return time.perf_counter() - start
+            figures: dict[str, float] = {}
+            if drain:
+                sandbox_cpu, backends = _cpu_seconds(_sandbox_pid(sandbox)), await _backends(settings.database_url)
+                for process in processes:
+                    process.send_signal(signal.SIGCONT)
+                start = time.perf_counter()
+            while (done := await _submitted(http, sandbox)) < ORDERS:
                 if time.perf_counter() - start > 600:
-                    raise RuntimeError(f"only {summary['total']} orders reached the sandbox in 10 minutes")
-                await asyncio.sleep(0.25)
+                    raise RuntimeError(f"only {done} orders reached Submitted in 10 minutes")
+                await asyncio.sleep(0.1 if drain else 0.25)
+            figures["seconds"] = time.perf_counter() - start
+            if drain:
+                per_order = 1000 / ORDERS
+                figures["worker_cpu_ms"] = (sum(_cpu_seconds(p.pid) for p in processes) - workers_cpu) * per_order
+                figures["sandbox_cpu_ms"] = (_cpu_seconds(_sandbox_pid(sandbox)) - sandbox_cpu) * per_order
+                now = await _backends(settings.database_url)
+                figures["postgresql_cpu_ms"] = sum(v - backends.get(k, 0.0) for k, v in now.items()) * per_order
+            return figures
     finally:
         for process in processes:
+            process.send_signal(signal.SIGCONT)  # a stopped process would not act on SIGTERM
             process.terminate()
         for process in processes:
             process.wait(10)
         await runtime.close()
 
 
-def _measure(base: Settings, workers: int) -> float:
+def _measure(base: Settings, workers: int, drain: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder, uvicorn_process("tests.bench.pwinty_app:create") as sandbox:
         settings = replace(base, data_dir=Path(folder), vendor_accounts=write_accounts(Path(folder), sandbox),
                            rate_limit=10**7)
         if not settings.database_url:
             settings = replace(settings, database_url=f"sqlite:///{folder}/bench.sqlite3")
         asyncio.run(_prepare(settings))
-        return asyncio.run(_place_all(settings, sandbox, workers))
+        return asyncio.run(_place_all(settings, sandbox, workers, drain))
 
 
 async def _vendor_calls(sandbox: str, concurrency: int) -> float:
@@ -125,11 +195,13 @@ def _vendor_calls_only() -> float:
 
 def run() -> dict[str, Any]:
     base = Settings(secret_key=new_key())
-    figures: dict[str, Any] = {"orders": ORDERS}
+    figures: dict[str, Any] = {"orders": ORDERS, "cores": os.cpu_count(),
+                               "load_average": round(os.getloadavg()[0], 1)}
     figures["vendor_calls_only_s"] = round(_vendor_calls_only(), 2)
-    seconds = _measure(base, 1)
+    seconds = _measure(base, 1)["seconds"]
     figures.update(sqlite_1_worker_s=round(seconds, 2), sqlite_1_worker_orders_per_s=round(ORDERS / seconds, 1),
-                   sqlite_posting_s=round(POSTED[-1], 2))
+                   sqlite_posting_s=round(POSTED[-1], 2),
+                   sqlite_ratio=round(seconds / figures["vendor_calls_only_s"], 2))
     if os.environ.get("BENCH_SQLITE_ONLY"):
         return figures
     for workers in (1, 2):
@@ -137,9 +209,21 @@ def run() -> dict[str, Any]:
             if url is None:
                 figures["postgresql"] = "skipped: no server answers"
                 return figures
-            seconds = _measure(replace(base, database_url=url), workers)
+            seconds = _measure(replace(base, database_url=url), workers)["seconds"]
         figures[f"postgresql_{workers}_workers_s"] = round(seconds, 2)
         figures[f"postgresql_{workers}_workers_orders_per_s"] = round(ORDERS / seconds, 1)
+        figures[f"postgresql_{workers}_workers_posting_s"] = round(POSTED[-1], 2)
     figures["postgresql_speedup_2_over_1"] = round(
         figures["postgresql_1_workers_s"] / figures["postgresql_2_workers_s"], 2)
+    for workers in (1, 2):
+        with scratch_postgresql() as url:
+            if url is None:
+                return figures
+            drained = _measure(replace(base, database_url=url), workers, drain=True)
+        figures[f"postgresql_{workers}_workers_drain_orders_per_s"] = round(ORDERS / drained["seconds"], 1)
+        for name in ("worker", "sandbox", "postgresql"):
+            figures[f"postgresql_{workers}_workers_drain_{name}_cpu_ms_per_order"] = round(drained[f"{name}_cpu_ms"], 2)
+    figures["postgresql_drain_speedup_2_over_1"] = round(
+        figures["postgresql_2_workers_drain_orders_per_s"] / figures["postgresql_1_workers_drain_orders_per_s"], 2)
+    figures["load_average_after"] = round(os.getloadavg()[0], 1)
     return figures

@@ -17,6 +17,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+_PIDS: dict[str, int] = {}  # base URL → the server's process, while it runs
 
 
 def free_port() -> int:
@@ -34,6 +35,7 @@ def uvicorn_process(app: str, env: dict[str, str] | None = None, factory: bool =
         args.append("--factory")
     proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
+    _PIDS[base] = proc.pid
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -46,6 +48,7 @@ def uvicorn_process(app: str, env: dict[str, str] | None = None, factory: bool =
                 time.sleep(0.1)
         yield base
     finally:
+        _PIDS.pop(base, None)
         proc.terminate()
         proc.wait(timeout=10)
 
@@ -121,15 +124,32 @@ def scratch_postgresql() -> Iterator[str | None]:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def cpu_seconds(base: str) -> float | None:
+    """CPU time (user + system) the server at ``base`` has used so far; None where /proc cannot tell."""
+    pid = _PIDS.get(base)
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def alternating_rps(targets: list[tuple[str, Callable[[], tuple[str, str, dict[str, str], bytes | None]]]],
                     seconds: float = 5.0, slices: int = 5,
-                    latencies: list[list[float]] | None = None) -> list[float]:
+                    latencies: list[list[float]] | None = None, cpu_us: list[float] | None = None) -> list[float]:
     """Requests per second of each (base URL, request) in turn, in ``slices`` rounds of ``seconds / slices``
     each: on a shared machine, load that comes and goes then falls on every target alike, so their ratio
-    means more than two numbers measured a minute apart."""
+    means more than two numbers measured a minute apart. ``cpu_us`` gets each server's CPU time per
+    request (µs), which other work on the machine disturbs far less than requests per second."""
     done = [0.0] * len(targets)
+    used = [0.0] * len(targets)
     for _ in range(slices):
         for i, (base, make) in enumerate(targets):
+            before = cpu_seconds(base)
             done[i] += requests_per_second(base, make, seconds=seconds / slices,
                                            latencies=latencies[i] if latencies is not None else None)
+            after = cpu_seconds(base)
+            used[i] += (after - before) if before is not None and after is not None else float("nan")
+    if cpu_us is not None:
+        cpu_us[:] = [u / (d * seconds / slices) * 1e6 if d else float("nan") for u, d in zip(used, done, strict=True)]
     return [d / slices for d in done]

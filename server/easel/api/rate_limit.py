@@ -18,7 +18,6 @@ from typing import Protocol
 
 import redis.asyncio
 import redis.exceptions
-from cachetools import TTLCache
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -53,20 +52,29 @@ class RateLimiter(Protocol):
 
 
 class MemoryRateLimiter:
-    """Counters of this process, at most ``max_keys`` of them; a window's counters expire with it."""
+    """Counters of this process, at most ``max_keys`` of them (the least recently counted go first); the
+    windows are fixed and shared by every key, so a new window forgets every counter at once."""
 
     def __init__(self, limit: int, window: int, clock: Callable[[], float] = time.time, max_keys: int = 100_000):
         self.limit = limit
         self.window = window
         self._clock = clock
-        self._counts: TTLCache[tuple[str, int], int] = TTLCache(maxsize=max_keys, ttl=window, timer=clock)
+        self._max_keys = max(1, max_keys)
+        self._start: int | None = None  # the window the counters are of
+        self._counts: dict[str, int] = {}  # a plain dict: this is on every signed request's path
 
     async def hit(self, key: str, limit: int | None = None) -> RateState:
         limit = limit or self.limit
         now = int(self._clock())
         start = now - now % self.window
-        count = self._counts.get((key, start), 0) + 1
-        self._counts[(key, start)] = count
+        counts = self._counts
+        if start != self._start:
+            counts.clear()
+            self._start = start
+        count = counts.pop(key, 0) + 1
+        if count == 1 and len(counts) >= self._max_keys:
+            del counts[next(iter(counts))]
+        counts[key] = count
         return RateState(limit, limit - count, start + self.window - now)
 
     async def close(self) -> None:

@@ -101,21 +101,33 @@ async def enqueue(conn: AsyncConnection, kind: str, key: str, payload: dict[str,
         "q_max_attempts": max_attempts, "q_run_after": run_after or now, "q_now": now})
 
 
+def _claim_statement(with_kinds: bool) -> Any:
+    now = bindparam("q_now", type_=jobs.c.run_after.type)
+    due = or_(and_(jobs.c.status == QUEUED, jobs.c.run_after <= now),
+              and_(jobs.c.status == RUNNING, jobs.c.locked_until < now))
+    if with_kinds:
+        due = and_(due, jobs.c.kind.in_(bindparam("q_kinds", expanding=True)))
+    chosen = (select(jobs.c.id).where(due).order_by(jobs.c.run_after, jobs.c.id).limit(bindparam("q_limit"))
+              .with_for_update(skip_locked=True))
+    return (update(jobs).where(jobs.c.id.in_(chosen.scalar_subquery()))
+            .values(status=RUNNING, locked_by=bindparam("q_worker"),
+                    locked_until=bindparam("q_until", type_=jobs.c.locked_until.type), runs=jobs.c.runs + 1,
+                    rerun=False, updated_at=bindparam("q_now", type_=jobs.c.updated_at.type))
+            .returning(*jobs.c))
+
+
+_CLAIM = {with_kinds: _claim_statement(with_kinds) for with_kinds in (False, True)}
+"""Built once: a worker claims every time a slot frees."""
+
+
 async def claim(conn: AsyncConnection, worker: str, *, limit: int, lease: float, now: datetime,
                 kinds: Sequence[str] | None = None) -> list[Job]:
     """Take up to ``limit`` due jobs (queued and due, or running with an expired lease) for ``worker``."""
-    due = or_(and_(jobs.c.status == QUEUED, jobs.c.run_after <= now),
-              and_(jobs.c.status == RUNNING, jobs.c.locked_until < now))
+    params: dict[str, Any] = {"q_now": now, "q_limit": limit, "q_worker": worker,
+                              "q_until": now + timedelta(seconds=lease)}
     if kinds is not None:
-        due = and_(due, jobs.c.kind.in_(list(kinds)))
-    chosen = (select(jobs.c.id).where(due).order_by(jobs.c.run_after, jobs.c.id).limit(limit)
-              .with_for_update(skip_locked=True))
-    result = await conn.execute(
-        update(jobs).where(jobs.c.id.in_(chosen.scalar_subquery()))
-        .values(status=RUNNING, locked_by=worker, locked_until=now + timedelta(seconds=lease), runs=jobs.c.runs + 1,
-                rerun=False, updated_at=now)
-        .returning(*jobs.c)
-    )
+        params["q_kinds"] = list(kinds)
+    result = await conn.execute(_CLAIM[kinds is not None], params)
     return sorted((_job(r) for r in result), key=lambda j: (j.run_after, j.id))
 
 

@@ -217,13 +217,13 @@ class Orders:
                                                           {"status": OrderStatus.PENDING.value})
                 if self.on_created is not None:
                     await self.on_created(conn, merchant, order_id)
+                found = await order_store.order_for_merchant(conn, merchant.id, order_id)  # as committed
         except IntegrityError:
             # A concurrent request with the same number or key won the race: answer as a repeat.
             existing = await self._existing(merchant, request.external_order_number, idempotency_key, fingerprint)
             if existing is None:
                 raise
             return existing, False
-        found = await self.get(merchant, order_id)
         assert found is not None
         return found, True
 

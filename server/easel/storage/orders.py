@@ -106,21 +106,25 @@ def new_event_id() -> str:
     return "evt_" + secrets.token_hex(12)
 
 
+_INSERT_ORDER = insert(orders).returning(orders.c.id)
+_INSERT_ITEMS = insert(order_items)
+_INSERT_EVENT = insert(order_events)
+"""Built once: every order runs them (the values come as parameters, so SQLAlchemy compiles each once)."""
+
+
 async def insert_order(conn: AsyncConnection, order: NewOrder, event_type: str, event_data: dict[str, Any]) -> int:
     """Insert the order, its items and its first event in the caller's transaction; returns the id."""
     now = utcnow()
-    result = await conn.execute(
-        insert(orders).values(
-            merchant_id=order.merchant_id, reference=new_reference(),
-            external_order_number=order.external_order_number, idempotency_key=order.idempotency_key,
-            request_hash=order.request_hash, status=order.status, is_test=order.is_test, notes=order.notes,
-            currency=order.currency, total_cents=order.total_cents, customer=order.customer,
-            shipping=order.shipping, billing=order.billing, shipping_method=order.shipping_method,
-            quote_id=order.quote_id, purchase_date=now, updated_at=now,
-        ).returning(orders.c.id)
-    )
+    result = await conn.execute(_INSERT_ORDER, {
+        "merchant_id": order.merchant_id, "reference": new_reference(),
+        "external_order_number": order.external_order_number, "idempotency_key": order.idempotency_key,
+        "request_hash": order.request_hash, "status": order.status, "is_test": order.is_test, "notes": order.notes,
+        "currency": order.currency, "total_cents": order.total_cents, "customer": order.customer,
+        "shipping": order.shipping, "billing": order.billing, "shipping_method": order.shipping_method,
+        "quote_id": order.quote_id, "purchase_date": now, "updated_at": now,
+    })
     order_id = int(result.scalar_one())
-    await conn.execute(insert(order_items), [
+    await conn.execute(_INSERT_ITEMS, [
         {"order_id": order_id, "position": n, "sku": i.sku, "gp_sku": i.gp_sku, "artwork_code": i.artwork_code,
          "quantity": i.quantity, "choices": i.choices, "specs": i.specs, "image": i.image, "notes": i.notes,
          "external_item_number": i.external_item_number, "sidemark": i.sidemark,
@@ -134,8 +138,8 @@ async def insert_order(conn: AsyncConnection, order: NewOrder, event_type: str, 
 async def add_event(conn: AsyncConnection, order_id: int, merchant_id: int, event_type: str,
                     data: dict[str, Any]) -> str:
     event_id = new_event_id()
-    await conn.execute(insert(order_events).values(event_id=event_id, order_id=order_id, merchant_id=merchant_id,
-                                                   type=event_type, data=data, created_at=utcnow()))
+    await conn.execute(_INSERT_EVENT, {"event_id": event_id, "order_id": order_id, "merchant_id": merchant_id,
+                                       "type": event_type, "data": data, "created_at": utcnow()})
     return event_id
 
 

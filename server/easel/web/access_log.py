@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..redact import redact_url
-from .random_tokens import new_request_id
 
 logger = logging.getLogger("easel.access")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -22,11 +22,17 @@ _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 def request_id(scope: Scope) -> str:
     """The request's id: a sane incoming ``X-Request-ID`` (the last one sent), else a new random one."""
-    incoming = ""
+    incoming = b""
     for name, value in scope["headers"]:
         if name == b"x-request-id":
-            incoming = value.decode("latin-1")
-    return incoming if incoming and _SANE_ID.match(incoming) else new_request_id()
+            incoming = value
+    return request_id_from(incoming)
+
+
+def request_id_from(incoming: bytes) -> str:
+    """:func:`request_id` for a caller that has read the last ``X-Request-ID`` header itself (or b"")."""
+    text = incoming.decode("latin-1")
+    return text if text and _SANE_ID.match(text) else secrets.token_hex(8)
 
 
 def log_request(scope: Scope, status: int, started: float, request_id: str) -> None:

@@ -1,8 +1,8 @@
 """The two hottest GETs answered from what earlier requests kept, in front of Starlette's stack.
 
 Why it exists: a client polling ``GET /orders/:id`` and a shopper clicking options (``GET
-/widget/v1/api/price``) mostly ask again what was just answered. With the answer kept (storage's
-order cache, the widget's price answers) what is left is the stack itself: routing, three middlewares
+/widget/v1/api/price``) mostly ask again what was just answered. With the answer kept (the order service's
+kept answers, the widget's price answers) what is left is the stack itself: routing, three middlewares
 each wrapping ``send``, a ``Request`` and a ``Response`` with their header objects — most of a
 request's time (measured: 0.3–0.47× a bare Starlette endpoint; README "Figures"). Here one pure ASGI
 function answers such a request with one list of headers, and **only** when it can answer exactly as
@@ -40,7 +40,7 @@ from ..widget.access import ApiProblem, Caller, too_many, widget_limit
 from ..widget.api import kept_price, price_request
 from ..widget.payloads import widget_base
 from ..widget.state import WidgetState
-from .access_log import log_request, request_id
+from .access_log import log_request, request_id_from
 
 ORDER_PREFIX = "/orders/"
 PRICE_PATH = "/widget/v1/api/price"
@@ -86,15 +86,18 @@ class FastRoutes:
         if not raw_id.isdigit() or len(raw_id) > 10 or not 0 < int(raw_id) <= MAX_ID or not raw_path \
                 or runtime is None:
             return receive
-        content_type = b""
+        incoming_id = b""
         declared: bytes | None = None
+        content_type: bytes | None = None  # the first of each, as the stack reads them
         for name, value in scope["headers"]:
-            if name == b"content-length":
+            if name == b"x-request-id":
+                incoming_id = value
+            elif name == b"content-length":
                 declared = value if declared is None else declared
             elif name == b"transfer-encoding":
                 return receive  # a body of unknown length: the stack counts it as it comes
-            elif name == b"content-type" and not content_type:
-                content_type = value or b" "
+            elif name == b"content-type" and content_type is None:
+                content_type = value
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
             return receive
         messages: list[Message] = []
@@ -109,7 +112,7 @@ class FastRoutes:
                 return _replay(messages, receive)
             if not message.get("more_body", False):
                 break
-        kind = content_type.decode("latin-1").split(";", 1)[0].strip().lower()
+        kind = (content_type or b"").decode("latin-1").split(";", 1)[0].strip().lower()
         known = (signing_uri(raw_path.decode("latin-1")), kind, scope.get("query_string", b""), body)
         try:
             merchant = await repeated_read(runtime, known)
@@ -131,7 +134,7 @@ class FastRoutes:
                          (b"x-rate-limit", str(rate.limit).encode()),
                          (b"x-rate-limit-remaining", str(max(0, rate.remaining)).encode())], kept
 
-        await _send_answer(scope, send, answer)
+        await _send_answer(scope, send, answer, incoming_id)
         return None
 
     async def _price(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
@@ -142,13 +145,17 @@ class FastRoutes:
         if runtime is None or state is None or state.runtime is not runtime:
             return receive  # the first request of an app makes its widget state
         origin: str | None = None
+        host = incoming_id = b""
         for name, value in scope["headers"]:
-            if name in (b"content-length", b"transfer-encoding"):
-                if name == b"transfer-encoding" or value != b"0":
-                    return receive  # a GET with a body: the stack applies the body limit
-            elif name == b"origin" and origin is None:
-                origin = value.decode("latin-1")
-        asked = self._price_request(scope)
+            if name == b"x-request-id":
+                incoming_id = value
+            elif name == b"host":
+                host = host or value
+            elif name == b"origin":
+                origin = value.decode("latin-1") if origin is None else origin
+            elif name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+                return receive  # a GET with a body: the stack applies the body limit
+        asked = self._price_request(scope, host)
         if asked is None:
             return receive  # a choice too long: the stack answers it, after counting
         api_key, auth, code, choices, base = asked
@@ -175,13 +182,12 @@ class FastRoutes:
             headers.append(_VARY)
             return 200, headers, body
 
-        await _send_answer(scope, send, answer)
+        await _send_answer(scope, send, answer, incoming_id)
         return None
 
-    def _price_request(self, scope: Scope) -> PriceRequest | None:
+    def _price_request(self, scope: Scope, host: bytes) -> PriceRequest | None:
         """What a price request asks, read as the price route reads it (its query and the widget base of
         its Host), remembered by those bytes: shoppers send the same few hundred queries over and over."""
-        host = next((value for name, value in scope["headers"] if name == b"host"), b"")
         server = scope.get("server")
         key = (scope["query_string"], host, scope.get("scheme"), tuple(server) if server else None)
         found = self._asked.get(key)
@@ -224,9 +230,9 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replayed
 
 
-async def _send_answer(scope: Scope, send: Send, answer: Callable[[], Awaitable[Answer]]) -> None:
+async def _send_answer(scope: Scope, send: Send, answer: Callable[[], Awaitable[Answer]], incoming_id: bytes) -> None:
     """Send ``answer()`` with the headers every answer gets (nosniff, request id), then log the line."""
-    rid = request_id(scope)
+    rid = request_id_from(incoming_id)
     scope["state"]["request_id"] = rid
     started = time.perf_counter()
     status = 500

@@ -14,12 +14,11 @@ Cross-Origin-Resource-Policy: merchants' pages on other origins must keep loadin
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from .random_tokens import new_nonce
 
 NONCE_KEY = "csp_nonce"
 SOURCES_KEY = "csp_sources"
@@ -74,7 +73,7 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
-        nonce = new_nonce()
+        nonce = secrets.token_urlsafe(16)
         state[NONCE_KEY] = nonce
 
         async def send_with_headers(message: Message) -> None:

@@ -8,7 +8,6 @@ workers each has its own buckets, which multiplies the limits by the number of w
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,19 +27,21 @@ class RateLimiter:
         self.limit = limit
         self._clock = clock
         self._max_keys = max_keys
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._buckets: dict[str, tuple[float, float]] = {}  # least recently used first (re-inserted on use)
 
     def take(self, key: str) -> float:
         """Spend one token for ``key``: 0.0 when allowed, else the seconds to wait before retrying."""
         now = self._clock()
-        tokens, stamp = self._buckets.pop(key, (float(self.limit.burst), now))
-        tokens = min(float(self.limit.burst), tokens + (now - stamp) * self.limit.per_second)
+        burst, rate = float(self.limit.burst), self.limit.per_second
+        buckets = self._buckets
+        found = buckets.pop(key, None)
+        tokens = burst if found is None else min(burst, found[0] + (now - found[1]) * rate)
         wait = 0.0
         if tokens >= 1.0:
             tokens -= 1.0
         else:
-            wait = (1.0 - tokens) / self.limit.per_second
-        self._buckets[key] = (tokens, now)
-        while len(self._buckets) > self._max_keys:
-            self._buckets.popitem(last=False)
+            wait = (1.0 - tokens) / rate
+        buckets[key] = (tokens, now)
+        if len(buckets) > self._max_keys:
+            del buckets[next(iter(buckets))]
         return wait

@@ -36,6 +36,7 @@ from easel.sandboxes.pixelz.settings import Account, PixelzSandboxSettings, Temp
 from easel.sandboxes.pixelz.signing import SIGNATURE, UrlSigner
 from easel.sandboxes.pixelz.uploads import UploadStore
 from easel.sandboxes.pixelz.webhooks import WebhookSender, build_webhook, guard
+from easel.tls import client_context
 
 # The document's table; 70 is named as its JSON examples name it ("Production Finished").
 STATUS_NAMES: dict[int, str] = {
@@ -119,7 +120,8 @@ class PixelzSandbox:
         """Own an outbound guard for webhooks (unless given one) and tick in the background while inside."""
         async with AsyncExitStack() as stack:
             if self.webhooks.outbound is None:
-                client = await stack.enter_async_context(httpx.AsyncClient(timeout=self.settings.callback_timeout))
+                client = await stack.enter_async_context(
+                    httpx.AsyncClient(timeout=self.settings.callback_timeout, verify=client_context()))
                 self.webhooks.outbound = guard(client, self.settings)
                 stack.callback(setattr, self.webhooks, "outbound", None)
             async with ticking(self.tick, self.settings.tick_seconds, "pixelz sandbox"):

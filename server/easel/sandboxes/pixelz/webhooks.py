@@ -28,6 +28,7 @@ import httpx
 from easel.outbound import Outbound, OutboundFailed, OutboundRefused
 from easel.sandboxes.faults import FaultInjector
 from easel.sandboxes.pixelz.settings import Account, PixelzSandboxSettings
+from easel.tls import client_context
 
 HEADER_NAMES = {
     "document": ("HTTP_X_PXZ_CUSTOMER_HMAC_SHA256", "HTTP_X_PXZ_PARTNER_HMAC_SHA256"),
@@ -112,7 +113,8 @@ class WebhookSender:
         async with AsyncExitStack() as stack:  # mounted without `running()`, a control tick still sends
             outbound = self.outbound
             if outbound is None:
-                client = await stack.enter_async_context(httpx.AsyncClient(timeout=self.settings.callback_timeout))
+                client = await stack.enter_async_context(
+                    httpx.AsyncClient(timeout=self.settings.callback_timeout, verify=client_context()))
                 outbound = guard(client, self.settings)
             for delivery in due:
                 while delivery in self._pending and delivery.next_at <= now:

@@ -24,6 +24,7 @@ from easel.sandboxes.pwinty.orders import Image, Order, Shipment, families
 from easel.sandboxes.pwinty.settings import PwintySandboxSettings
 from easel.sandboxes.pwinty.submission import submission
 from easel.sandboxes.pwinty.views import callback_payload
+from easel.tls import client_context
 
 
 class PwintySandbox:
@@ -75,7 +76,8 @@ class PwintySandbox:
         async with AsyncExitStack() as stack:
             owned = self.callbacks.outbound is None
             if owned:
-                client = await stack.enter_async_context(httpx.AsyncClient(timeout=self.settings.callback_timeout))
+                client = await stack.enter_async_context(
+                    httpx.AsyncClient(timeout=self.settings.callback_timeout, verify=client_context()))
                 self.callbacks.outbound = Outbound(client, allow_private=self.settings.callbacks_allow_private,
                                                    deadline=self.settings.callback_timeout)
             try:
