@@ -7,6 +7,7 @@ documented there. Tests build :class:`Settings` directly.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -230,6 +231,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if environ is None else environ
+        _refuse_unknown(env)
         values: dict[str, Any] = {}
         for s in SETTINGS:
             raw = env.get(s.env)
@@ -264,6 +266,16 @@ def async_database_url(url: str) -> str:
     if base == "sqlite":
         return f"sqlite+aiosqlite://{rest}"
     raise SettingsError(f"DATABASE_URL uses {scheme!r}; easel supports postgresql:// and sqlite:// URLs")
+
+
+def _refuse_unknown(env: Mapping[str, str]) -> None:
+    """A misspelt limit silently left at its default is worse than a refusal: every ``EASEL_`` name in the
+    environment must be a setting."""
+    known = {s.env for s in SETTINGS}
+    for name in sorted(n for n in env if n.startswith("EASEL_") and n not in known):
+        close = difflib.get_close_matches(name, known, n=1)
+        raise SettingsError(f"{name} is not an easel setting" + (f" (did you mean {close[0]}?)" if close else "")
+                            + "; the README's settings table lists them all")
 
 
 def _convert(setting: Setting, raw: str) -> Any:
