@@ -273,9 +273,9 @@ def test_invoices_bill_finished_images_per_day(sandbox: str, connect: Connect) -
     assert client.get_invoices()["Invoices"] == []
     client.upload("https://img.example.com/a.jpg", "21032576")  # 2.00
     client.upload("https://img.example.com/b.jpg", "203863")  # 1.50
-    advance(sandbox, 4 * HOUR)
-    client.upload("https://img.example.com/c.jpg", "20635295")  # 1.00, finished two days later
-    advance(sandbox, 2 * 86400)
+    advance(sandbox, 2 * 86400)  # whatever the time of day, a and b finish (4 h after upload) two days before c
+    client.upload("https://img.example.com/c.jpg", "20635295")  # 1.00
+    advance(sandbox, 86400)
     invoices = client.get_invoices(returnUrl="https://shop.example/paid")["Invoices"]
     assert [i["AmountDue"] for i in invoices] == ["1.00", "3.50"]  # newest first, text as in the document
     newest = invoices[0]
