@@ -3,17 +3,22 @@ exactly as the stack answers them; whatever it cannot answer reaches the stack u
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from sqlalchemy import update
 
 from easel.app import create_demo_app
-from easel.demo.seed import DEMO_API_KEY, DEMO_USERNAME
+from easel.demo.seed import DEMO_API_KEY, DEMO_USERNAME, seed_demo
 from easel.runtime import Runtime
+from easel.settings import Settings
 from easel.storage.tables import merchants, orders
 from easel.web.fast_routes import FastRoutes
 
@@ -127,3 +132,59 @@ async def test_a_kept_price_is_answered_here_as_the_stack_answers_it(demo_runtim
         assert refused.status_code == 403 and passed == [PRICE]  # the stack refuses it, as before
         login = await http.get(PRICE, params={**PRICE_QUERY, "auth": "pricing"})
         assert login.status_code == 200 and login.json()["price"] is None and passed == [PRICE, PRICE]
+
+
+async def _thumbnail_path(http: httpx.AsyncClient) -> str:
+    found = await http.get("/widget/v1/api/search", params={"api_key": DEMO_API_KEY})
+    return urlsplit(found.json()["items"][0]["thumb"]).path
+
+
+async def test_a_thumbnail_served_moments_ago_is_answered_here_as_the_stack_answered_it(demo_runtime: Runtime) -> None:
+    async with _serving(demo_runtime) as (http, passed):
+        path = await _thumbnail_path(http)
+        passed.clear()
+        first = await http.get(path)
+        assert first.status_code == 200 and passed == [path]  # drawn (or read) by the route, then kept
+        again = await http.get(path, headers={"X-Request-ID": "thumb-0123456789"})
+        assert passed == [path] and _alike(again) == _alike(first)
+        assert again.headers["x-request-id"] == "thumb-0123456789"
+        assert {k: again.headers[k] for k in ("cache-control", "content-type", "x-content-type-options")} == {
+            "cache-control": "public, max-age=31536000, immutable", "content-type": "image/jpeg",
+            "x-content-type-options": "nosniff"}
+        assert {"etag", "last-modified", "accept-ranges"} <= set(again.headers)
+
+        code, version = path.split("/")[4:6]
+        stale = await http.get(path.replace(f"/{version}/", "/0123456789/"))
+        assert passed == [path] and stale.content == first.content
+        assert stale.headers["cache-control"] == "public, max-age=60"
+        part = await http.get(path, headers={"Range": "bytes=0-9"})
+        assert part.status_code == 206 and part.content == first.content[:10] and passed == [path, path]
+        assert (await http.get(path.replace("/240.jpg", "/241.jpg"))).status_code == 404
+
+        artwork = await demo_runtime.products.artwork(code)  # a new master image: a new version, a new picture
+        before = os.stat(artwork.image)
+        try:
+            os.utime(artwork.image, ns=(time.time_ns(), time.time_ns()))
+            changed = await http.get(path)
+        finally:
+            os.utime(artwork.image, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert changed.status_code == 200 and passed[-1] == path and len(passed) == 4
+        assert changed.headers["cache-control"] == "public, max-age=60"
+
+
+async def test_the_picture_limit_counts_each_thumbnail_once_and_refuses_in_its_shape(settings: Settings) -> None:
+    runtime = Runtime.create(dataclasses.replace(settings, image_rate_limit=3, image_rate_window=60))
+    try:
+        await seed_demo(runtime, images=False)
+        async with _serving(runtime) as (http, passed):
+            path = await _thumbnail_path(http)
+            answers = [await http.get(path) for _ in range(4)]
+            assert [a.status_code for a in answers] == [200, 200, 200, 429] and passed.count(path) == 1
+            by_stack = await http.get(path, headers={"Range": "bytes=0-9"})
+            assert passed.count(path) == 2 and by_stack.status_code == 429
+            skip = {"x-request-id", "retry-after"}
+            assert [(k, v) for k, v in answers[3].headers.items() if k not in skip] == \
+                [(k, v) for k, v in by_stack.headers.items() if k not in skip]
+            assert answers[3].json() == by_stack.json() and int(answers[3].headers["retry-after"]) >= 1
+    finally:
+        await runtime.close()

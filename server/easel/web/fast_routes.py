@@ -1,7 +1,8 @@
-"""The two hottest GETs answered from what earlier requests kept, in front of Starlette's stack.
+"""The hottest GETs answered from what earlier requests kept, in front of Starlette's stack.
 
-Why it exists: a client polling ``GET /orders/:id`` and a shopper clicking options (``GET
-/widget/v1/api/price``) mostly ask again what was just answered. With the answer kept (the order service's
+Why it exists: a client polling ``GET /orders/:id``, a shopper clicking options (``GET
+/widget/v1/api/price``) and the widget's grids (``GET /widget/v1/thumb/…``, ~24 a first view) mostly ask
+again what was just answered. With the answer kept (the order service's
 kept answers, the widget's price answers) what is left is the stack itself: routing, three middlewares
 each wrapping ``send``, a ``Request`` and a ``Response`` with their header objects — most of a
 request's time (measured: 0.3–0.47× a bare Starlette endpoint; README "Figures"). Here one pure ASGI
@@ -12,7 +13,9 @@ it passes the request, body included, to the stack untouched, which then does ev
 What an answer here keeps from the stack: the signature (a request is answered only if its exact bytes
 verified before under the merchant's current secret, compared in constant time: ``api.auth``), the rate
 limit counted and its headers (``X-Rate-Limit``; 429 and 120 in their usual shapes), the widget's
-per-page and per-key limits and CORS (a registered origin only), ``X-Request-ID``, ``X-Content-Type-
+per-page and per-key limits and CORS (a registered origin only), the per-address picture limit
+(``EASEL_IMAGE_RATE_*``), a thumbnail's file headers (``ETag``, ``Last-Modified``, ``Accept-Ranges``; a
+``Range`` request goes to the stack) and its artwork's current version, ``X-Request-ID``, ``X-Content-Type-
 Options``, ``Cache-Control``, the access log line (path redacted), the body limit (a body over it, or
 chunked, goes to the stack). Nothing is counted before the request is known to be answered here, so a
 request passed on is never counted twice. ``tests/test_fast_routes.py`` checks that both answer alike.
@@ -20,6 +23,7 @@ request passed on is never counted twice. ``tests/test_fast_routes.py`` checks t
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
@@ -38,12 +42,15 @@ from ..runtime import Runtime
 from ..settings import Settings, SettingsError
 from ..widget.access import ApiProblem, Caller, too_many, widget_limit
 from ..widget.api import kept_price, price_request
+from ..widget.images import kept_thumbnail, too_many_pictures
 from ..widget.payloads import widget_base
 from ..widget.state import WidgetState
 from .access_log import log_request, request_id_from
 
 ORDER_PREFIX = "/orders/"
 PRICE_PATH = "/widget/v1/api/price"
+THUMB_PREFIX = "/widget/v1/thumb/"
+_THUMB = re.compile(r"/widget/v1/thumb/([^/]+)/([^/]+)/([0-9]+)\.jpg")  # as the route's pattern matches
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
 _JSON = (b"content-type", b"application/json")
 _NO_STORE = (b"cache-control", b"no-store")
@@ -72,6 +79,8 @@ class FastRoutes:
                 passed = await self._order(scope, receive, send)
             elif path == PRICE_PATH:
                 passed = await self._price(scope, receive, send)
+            elif path.startswith(THUMB_PREFIX):
+                passed = await self._thumbnail(scope, receive, send)
             if passed is None:
                 return
             receive = passed
@@ -139,11 +148,9 @@ class FastRoutes:
 
     async def _price(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         """``GET /widget/v1/api/price``: an answer the price route kept, for a page that may have it."""
-        runtime: Runtime | None = scope.get("state", {}).get("runtime")
-        app = scope.get("app")
-        state: WidgetState | None = getattr(getattr(app, "state", None), "easel_widget", None)
-        if runtime is None or state is None or state.runtime is not runtime:
-            return receive  # the first request of an app makes its widget state
+        state = _widget_state(scope)
+        if state is None:
+            return receive
         origin: str | None = None
         host = incoming_id = b""
         for name, value in scope["headers"]:
@@ -185,6 +192,35 @@ class FastRoutes:
         await _send_answer(scope, send, answer, incoming_id)
         return None
 
+    async def _thumbnail(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """``GET /widget/v1/thumb/CODE/VERSION/WIDTH.jpg``: a thumbnail the route served moments ago."""
+        state = _widget_state(scope)
+        matched = _THUMB.fullmatch(scope["path"])
+        if state is None or matched is None:
+            return receive
+        incoming_id = b""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming_id = value
+            elif name in (b"range", b"if-range", b"transfer-encoding") \
+                    or (name == b"content-length" and value != b"0"):
+                return receive  # a part of the file, or a GET with a body: the stack answers those
+        code, version, width = matched[1], matched[2], int(matched[3])
+        try:
+            kept = await kept_thumbnail(state, code, version, width)
+        except (SQLAlchemyError, OSError):  # the stack meets the same failure and answers it
+            return receive
+        if kept is None:
+            return receive
+        client = scope.get("client")
+
+        async def answer() -> Answer:
+            limited = too_many_pictures(state, str(client[0]) if client else "-")
+            return limited if limited is not None else (200, list(kept.headers), kept.body)
+
+        await _send_answer(scope, send, answer, incoming_id)
+        return None
+
     def _price_request(self, scope: Scope, host: bytes) -> PriceRequest | None:
         """What a price request asks, read as the price route reads it (its query and the widget base of
         its Host), remembered by those bytes: shoppers send the same few hundred queries over and over."""
@@ -216,6 +252,13 @@ class PriceRequest(NamedTuple):
     code: str
     choices: tuple[tuple[str, object], ...]
     base: str
+
+
+def _widget_state(scope: Scope) -> WidgetState | None:
+    """The app's widget state, if it is this runtime's (the first widget request of an app makes it)."""
+    runtime: Runtime | None = scope.get("state", {}).get("runtime")
+    state: WidgetState | None = getattr(getattr(scope.get("app"), "state", None), "easel_widget", None)
+    return state if runtime is not None and state is not None and state.runtime is runtime else None
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

@@ -9,9 +9,13 @@ The old form, ``preview/SKU/VERSION/WIDTH.jpg``, is the same route.
 
 A picture just served is kept in memory by URL (``EASEL_CACHE_TTL`` seconds, within
 ``EASEL_CACHE_MAX_ENTRIES`` and ``EASEL_CACHE_MAX_BYTES``), so serving it again costs no lookup, no sku
-check and no file read: as cheap as a static file. URLs carry the artwork's version, so a current one is
-cached for a year; a stale version still gets the current picture, cached briefly. Unknown codes, skus
-and widths are 404s. A preview URL names its configuration in the query (``?code=…&substrate=…``),
+check and no file read: as cheap as a static file. A thumbnail's bytes are kept by artwork and width with
+the headers its file response had (within ``EASEL_CACHE_MAX_ENTRIES`` and ``EASEL_CACHE_MAX_BYTES``, the
+least recently used going first), and :mod:`easel.web.fast_routes` answers it again from there (a first
+view asks for ~24 of them) while it is the picture of the artwork's current version, which every answer
+checks as this route does; so they need no time limit. URLs carry the artwork's version, so a current
+one is cached for a year; a stale version still gets the current picture, cached briefly. Unknown codes,
+skus and widths are 404s. A preview URL names its configuration in the query (``?code=…&substrate=…``),
 which must hash to the sku in the path, so a configuration that was only priced (never stored) has a
 preview too; without a query the sku is looked up among the registered ones. All these routes are
 limited per client address (``EASEL_IMAGE_RATE_LIMIT`` per ``EASEL_IMAGE_RATE_WINDOW``): 429 with
@@ -22,8 +26,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 import anyio
 from starlette.requests import Request
@@ -36,7 +42,7 @@ from ..previews.wall import REFERENCES, WALLS
 from ..services.products import UnknownArtwork
 from ..storage import catalog as catalog_store
 from ..ttl_cache import MISSING, TtlCache
-from .previews import PREVIEW_WIDTHS, THUMB_WIDTHS, Previews, Served
+from .previews import PREVIEW_WIDTHS, THUMB_WIDTHS, Previews, Served, ServedFile
 from .problems import problem
 from .single_flight import Busy
 from .state import WidgetState, client_address, widget_state
@@ -50,13 +56,13 @@ def _not_found(why: str = "not found") -> Response:
     return Response(why, status_code=404, media_type="text/plain", headers={"Cache-Control": "max-age=60"})
 
 
-def _picture(path: object, current: bool, media_type: str = "image/jpeg") -> Response:
-    return FileResponse(str(path), media_type=media_type,
-                        headers={"Cache-Control": _FOREVER if current else "public, max-age=60"})
+def _cache_control(current: bool) -> str:
+    return _FOREVER if current else "public, max-age=60"
 
 
-def _too_many(state: WidgetState, request: Request) -> Response | None:
-    wait = state.pictures.take(client_address(request))
+def too_many_pictures(state: WidgetState, address: str) -> Response | None:
+    """429 once the client at ``address`` asked for too many pictures (each call counts one)."""
+    wait = state.pictures.take(address)
     if not wait:
         return None
     return problem(429, "Too many requests", "too many pictures from this address; retry later",
@@ -70,7 +76,7 @@ def _busy() -> Response:
 async def thumbnail(request: Request) -> Response:
     code, version, width = (request.path_params[k] for k in ("code", "version", "width"))
     state = widget_state(request)
-    if limited := _too_many(state, request):
+    if limited := too_many_pictures(state, client_address(request)):
         return limited
     if width not in THUMB_WIDTHS or not CODE_PATTERN.match(code):
         return _not_found()
@@ -78,11 +84,45 @@ async def thumbnail(request: Request) -> Response:
         artwork = await state.artwork(code)
     except UnknownArtwork:
         return _not_found()
+    current = Previews.version(artwork)  # before drawing: a picture is never kept under a newer version
     try:
         path = await state.previews.thumbnail(artwork, width)
     except Busy:
         return _busy()
-    return _picture(path, version == Previews.version(artwork))
+    try:
+        found, body = await anyio.to_thread.run_sync(_stat_and_read, path)
+    except OSError:  # evicted meanwhile (the disk cache is bounded): as the file response would have found
+        return _not_found()
+    response = FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": _cache_control(
+        version == current)}, stat_result=found)
+    headers = tuple((k, v) for k, v in response.raw_headers if k != b"cache-control")
+    _served_files(state).put((code, width), ServedFile(body, current, headers))
+    return response
+
+
+def _stat_and_read(path: Path) -> tuple[os.stat_result, bytes]:
+    with path.open("rb") as file:
+        return os.fstat(file.fileno()), file.read()
+
+
+async def kept_thumbnail(state: WidgetState, code: str, version: str, width: int) -> ServedFile | None:
+    """What :func:`thumbnail` answered for this artwork and width, with its headers (``Cache-Control`` first,
+    for ``version``), if it is still the artwork's current picture (as :func:`thumbnail` finds it); else None."""
+    files = state.previews.served_files
+    if files is None or width not in THUMB_WIDTHS or not CODE_PATTERN.match(code):
+        return None
+    kept = files.get((code, width))
+    if kept is MISSING:
+        return None
+    try:
+        artwork = await state.artwork(code)
+    except UnknownArtwork:
+        return None
+    current = Previews.version(artwork)
+    if kept.version != current:
+        return None
+    cache = (b"cache-control", _cache_control(version == current).encode("latin-1"))
+    return ServedFile(kept.body, current, (cache, *kept.headers))
 
 
 async def preview(request: Request) -> Response:
@@ -98,7 +138,7 @@ async def wall(request: Request) -> Response:
 async def _preview(request: Request, view: str) -> Response:
     sku, version, width, extension = (request.path_params[k] for k in ("sku", "version", "width", "ext"))
     state = widget_state(request)
-    if limited := _too_many(state, request):
+    if limited := too_many_pictures(state, client_address(request)):
         return limited
     if width not in PREVIEW_WIDTHS or not _SKU.match(sku):
         return _not_found()
@@ -124,8 +164,8 @@ async def _preview(request: Request, view: str) -> Response:
         except Busy:
             return _busy()
         body = await anyio.Path(path).read_bytes()
-        hit = Served(body, FORMATS[extension].media_type, _FOREVER if version == Previews.version(artwork)
-                     else "public, max-age=60", '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+        hit = Served(body, FORMATS[extension].media_type, _cache_control(version == Previews.version(artwork)),
+                     '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
         served.put(key, hit)
     headers = {"Cache-Control": hit.cache_control, "ETag": hit.etag}
     if request.headers.get("if-none-match") == hit.etag:
@@ -139,6 +179,15 @@ def _served(state: WidgetState) -> TtlCache[str, Served]:
         s = state.runtime.settings
         state.previews.served = TtlCache(s.cache_ttl, s.cache_max_entries, s.cache_max_bytes)
     return state.previews.served
+
+
+def _served_files(state: WidgetState) -> TtlCache[tuple[str, int], ServedFile]:
+    """The in-memory thumbnails of this process, made from the cache settings on first use: no time limit,
+    since a thumbnail's bytes never change and each answer checks its artwork's current version."""
+    if state.previews.served_files is None:
+        s = state.runtime.settings
+        state.previews.served_files = TtlCache(math.inf, s.cache_max_entries, s.cache_max_bytes)
+    return state.previews.served_files
 
 
 async def _configuration(state: WidgetState, sku: str, query: Mapping[str, str]) -> tuple[Artwork, Resolved] | None:

@@ -69,6 +69,16 @@ class Served:
     etag: str
 
 
+@dataclass(frozen=True, slots=True)
+class ServedFile:
+    """A thumbnail file's bytes, the artwork version it was drawn for and the headers its ``FileResponse``
+    sent but ``Cache-Control`` (which depends on the URL's version)."""
+
+    body: bytes
+    version: str
+    headers: tuple[tuple[bytes, bytes], ...]
+
+
 def _hex(color: str | None, fallback: RGB) -> RGB:
     if not color:
         return fallback
@@ -91,6 +101,7 @@ class Previews:
         self.rendered = 0  # pictures rendered by this process (what single-flight saves shows here)
         # Pictures just served, by URL, in memory (:mod:`images` makes it from the cache settings on first use).
         self.served: TtlCache[str, Served] | None = None
+        self.served_files: TtlCache[tuple[str, int], ServedFile] | None = None  # thumbnails by (code, width)
         self._threads = anyio.CapacityLimiter(os.cpu_count() or 1)
         self._sources: OrderedDict[tuple[str, str, int], Image.Image] = OrderedDict()
         self._lock = threading.Lock()
