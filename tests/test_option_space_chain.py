@@ -47,6 +47,7 @@ def sample(runtime: Runtime, merchant_routing: object) -> list[Configuration]:
     return chosen
 
 
+@pytest.mark.demo_data  # seed_demo below finds the demo data already there
 async def test_a_sample_of_every_option_value_reaches_in_production(settings: Settings, tmp_path: Path) -> None:
     upstream_app = create_upstream(Image2ArtSandboxSettings(control_token=CONTROL_TOKEN, tick_seconds=3600,
                                                             production_delay=0), clock=SandboxClock(speed=0))

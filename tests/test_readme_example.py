@@ -36,4 +36,6 @@ async def test_the_readme_python_example_places_an_order(demo_runtime: Runtime) 
     with run_asgi(create_demo_app(demo_runtime.settings)) as url:
         await anyio.to_thread.run_sync(run, url)
     printed = out.getvalue().split()
-    assert len(printed) == 3 and printed[0].isdigit() and printed[1] == "Pending" and printed[2].isdigit(), printed
+    # The demo's worker may have picked the order up between create and get: Processing is as right.
+    assert len(printed) == 3 and printed[0].isdigit() and printed[2].isdigit(), printed
+    assert printed[1] in ("Pending", "Processing"), printed

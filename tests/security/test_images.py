@@ -218,6 +218,7 @@ async def test_concurrent_requests_for_one_picture_render_it_once(demo_runtime: 
 
 # --- 3. the picture routes are limited per client address -------------------------------------------------
 
+@pytest.mark.demo_data
 @pytest.mark.parametrize("path", ["/widget/v1/thumb/MP148A/v/240.jpg", "/widget/v1/thumb/NOPE00/v/240.jpg",
                                   "/widget/v1/preview/0123456789abcdef/v/600.jpg?code=MP148A"])
 async def test_picture_routes_are_rate_limited_per_client(settings: Settings, tmp_path: Path, path: str) -> None:
