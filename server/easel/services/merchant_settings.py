@@ -195,14 +195,14 @@ class MerchantSettings:
         """Write ``fields`` (from ``validated``, and ``markups`` from ``markups_with``) and their history rows
         in one transaction; a field given with its current value is neither written nor recorded."""
         async with self.engine.begin() as conn:
-            before = await self._merchant(conn, merchant_id)
+            before = await merchant_or_problem(conn, merchant_id)
             changes = _changes(before, fields)
             names = {"markups" if field.startswith(("markup ", "price ")) else field for field, _, _ in changes}
             changed = {k: v for k, v in fields.items() if k in names}
             if changed:
                 await merchant_store.update_merchant(conn, merchant_id, changed)
                 await history_store.record(conn, merchant_id, actor, changes)
-            after = await self._merchant(conn, merchant_id)
+            after = await merchant_or_problem(conn, merchant_id)
         self._tell(after)
         return after
 
@@ -210,7 +210,7 @@ class MerchantSettings:
         """A new API secret, returned once (the history says it changed, never what it is)."""
         secret = pysecrets.token_urlsafe(32)
         async with self.engine.begin() as conn:
-            merchant = await self._merchant(conn, merchant_id)
+            merchant = await merchant_or_problem(conn, merchant_id)
             await merchant_store.update_merchant(conn, merchant_id, {"secret_encrypted": self.secrets.encrypt(secret)})
             await history_store.record(conn, merchant_id, actor, [("api secret", "(hidden)", "(new, hidden)")])
         self._tell(merchant)
@@ -218,16 +218,16 @@ class MerchantSettings:
 
     async def add_api_key(self, merchant_id: int, actor: str) -> str:
         async with self.engine.begin() as conn:
-            await self._merchant(conn, merchant_id)
+            await merchant_or_problem(conn, merchant_id)
             key = await merchant_store.add_api_key(conn, merchant_id)
             await history_store.record(conn, merchant_id, actor, [("widget api_key", "none", key)])
-            merchant = await self._merchant(conn, merchant_id)
+            merchant = await merchant_or_problem(conn, merchant_id)
         self._tell(merchant)
         return key
 
     async def revoke_api_key(self, merchant_id: int, key: str, actor: str) -> None:
         async with self.engine.begin() as conn:
-            merchant = await self._merchant(conn, merchant_id)
+            merchant = await merchant_or_problem(conn, merchant_id)
             if not await merchant_store.revoke_api_key(conn, merchant_id, key):
                 raise SettingProblem([f"{merchant.username} has no active api_key {key[:80]!r}"])
             await history_store.record(conn, merchant_id, actor, [("widget api_key", key, "revoked")])
@@ -238,12 +238,14 @@ class MerchantSettings:
         async with self.engine.connect() as conn:
             return await history_store.recent(conn, merchant_id, fields, limit)
 
-    async def _merchant(self, conn: AsyncConnection, merchant_id: int) -> Merchant:
-        found = await merchant_store.merchant_by_id(conn, merchant_id)
-        if found is None:
-            raise SettingProblem(["there is no such merchant"])
-        return found
-
     def _tell(self, merchant: Merchant) -> None:
         for hook in self.on_change:
             hook(merchant)
+
+
+async def merchant_or_problem(conn: AsyncConnection, merchant_id: int) -> Merchant:
+    """The merchant whose settings are being changed, read inside the change's transaction."""
+    found = await merchant_store.merchant_by_id(conn, merchant_id)
+    if found is None:
+        raise SettingProblem(["there is no such merchant"])
+    return found

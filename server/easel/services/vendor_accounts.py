@@ -26,17 +26,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..domain.merchants import Merchant
 from ..outbound import Outbound, OutboundFailed, OutboundRefused
 from ..secret_box import SecretBox
-from ..storage import merchants as merchant_store
 from ..storage import setting_changes as history_store
 from ..storage import vendor_accounts as store
 from ..ttl_cache import MISSING, TtlCache
 from ..vendors.routing import MODES, OwnAccounts, VendorAccount, VendorAccounts
-from .merchant_settings import SettingProblem
+from .merchant_settings import SettingProblem, merchant_or_problem
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
@@ -138,7 +137,7 @@ class MerchantVendorAccounts:
         if not changes:
             return
         async with self.engine.begin() as conn:
-            merchant = await self._merchant(conn, merchant_id)
+            merchant = await merchant_or_problem(conn, merchant_id)
             await store.put(conn, merchant_id, vendor, mode, url, self.secrets.encrypt(json.dumps(creds)))
             await history_store.record(conn, merchant_id, actor, changes)
         self._tell(merchant)
@@ -147,7 +146,7 @@ class MerchantVendorAccounts:
         """Remove the merchant's own account: its orders of that mode go to the operator's account again."""
         vendor, mode = vendor.strip().lower(), mode.strip().lower()
         async with self.engine.begin() as conn:
-            merchant = await self._merchant(conn, merchant_id)
+            merchant = await merchant_or_problem(conn, merchant_id)
             current = await store.account(conn, merchant_id, vendor, mode)
             if current is None or not await store.remove(conn, merchant_id, vendor, mode):
                 raise SettingProblem([f"there is no {vendor[:40]} {mode[:10]} account of this shop's own to remove"])
@@ -219,12 +218,6 @@ class MerchantVendorAccounts:
     def _decrypt(self, token: str) -> dict[str, str]:
         found = json.loads(self.secrets.decrypt(token))
         return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
-
-    async def _merchant(self, conn: AsyncConnection, merchant_id: int) -> Merchant:
-        found = await merchant_store.merchant_by_id(conn, merchant_id)
-        if found is None:
-            raise SettingProblem(["there is no such merchant"])
-        return found
 
     def _tell(self, merchant: Merchant) -> None:
         if self.cache is not None:
