@@ -99,6 +99,7 @@ def test_staff_see_orders_but_nothing_owner_only(page: Page, browser: Browser, e
     order_id, _ = _place_order(easel_url)
     _sign_in(page, easel_url, DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD)
     page.get_by_role("link", name="Team").click()
+    page.wait_for_url(re.compile(r".*/admin/team$"))  # a click does not wait for the page it opens
     _checked(page)
     email = f"staff-{secrets.token_hex(3)}@demo.test"
     page.get_by_label("E-mail address").fill(email)
