@@ -22,6 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from easel.dispatch.drivers.pwinty import PwintyDriver
+from easel.outbound import Outbound
 from easel.sandboxes import SandboxClock
 from easel.sandboxes.pwinty import PwintySandbox, PwintySandboxSettings, create_app
 from easel.vendors import (
@@ -34,6 +36,7 @@ from easel.vendors import (
     VendorTimeout,
     VendorUnavailable,
 )
+from easel.vendors.base import NO_RETRY
 from easel.vendors.pwinty import (
     PrintItem,
     PwintyAdapter,
@@ -43,6 +46,7 @@ from easel.vendors.pwinty import (
     parse_callback,
     parse_timestamp,
 )
+from easel.vendors.routing import VendorAccount
 
 from .sandbox_access import CONTROL, CONTROL_TOKEN
 from .servers import run_asgi
@@ -615,3 +619,41 @@ async def test_callbacks_are_duplicated_under_faults_over_http(
     await live.control.post("/_control/callbacks", json={"url": None})
     first, second = await next_callbacks(received, 2)
     assert first == second and first.order_id == order.id and received.empty()
+
+
+# -- a merchant's own account: its base URL is checked and pinned on every call --------------------------------
+
+
+def _own_account_adapter(http: httpx.AsyncClient, port: int, *, allow_private: bool) -> PwintyAdapter:
+    async def resolve(host: str, _: int) -> list[str]:
+        assert host == "pwinty.merchant.example"  # a name only this resolver knows: the call must be pinned
+        return ["127.0.0.1"]
+
+    guard = Outbound(http, allow_private=allow_private, resolver=resolve)
+    account = VendorAccount("pwinty", "sandbox", f"http://pwinty.merchant.example:{port}", {
+        "merchant_id": MERCHANT, "api_key": KEY}, owner=7)
+    return PwintyDriver(http, timeout=httpx.Timeout(2.0, connect=1.0), retry=NO_RETRY, guard=guard).adapter(account)
+
+
+async def test_an_own_account_connects_to_the_address_it_checked(sandbox_url: str) -> None:
+    port = httpx.URL(sandbox_url).port
+    assert port is not None
+    async with httpx.AsyncClient() as http:
+        adapter = _own_account_adapter(http, port, allow_private=True)
+        page = await adapter.list_orders(count=1)  # the system resolver does not know the name
+    assert page.count >= 0
+
+
+async def test_an_own_account_that_resolves_to_easels_network_is_refused_before_sending(sandbox_url: str) -> None:
+    port = httpx.URL(sandbox_url).port
+    assert port is not None
+    sent: list[httpx.Request] = []
+    async with httpx.AsyncClient(event_hooks={"request": [lambda r: _record(sent, r)]}) as http:
+        adapter = _own_account_adapter(http, port, allow_private=False)
+        with pytest.raises(VendorProtocolError, match="a loopback address"):
+            await adapter.list_orders(count=1)
+    assert sent == []
+
+
+async def _record(sent: list[httpx.Request], request: httpx.Request) -> None:
+    sent.append(request)

@@ -39,14 +39,17 @@ RETOUCHERS = frozenset({"pixelz"})
 """Vendors that work on an image before it is printed (no mapping table: they print nothing)."""
 
 
-def installed_drivers(http: httpx.AsyncClient) -> dict[str, Driver]:
-    return {"pwinty": PwintyDriver(http), "image2art": Image2ArtDriver(http), "pixelz": PixelzDriver(http)}
+def installed_drivers(http: httpx.AsyncClient, guard: Outbound | None = None) -> dict[str, Driver]:
+    """One driver per vendor; ``guard`` checks and pins every call made with a merchant's own account."""
+    return {"pwinty": PwintyDriver(http, guard=guard), "image2art": Image2ArtDriver(http, guard=guard),
+            "pixelz": PixelzDriver(http, guard=guard)}
 
 
 def build_dispatch(settings: Settings, engine: AsyncEngine, secrets: SecretBox, tables: OptionTables,
                    http: httpx.AsyncClient, *, drivers: dict[str, Driver] | None = None,
                    outbound: Outbound | None = None, builtin_sandboxes: bool = False) -> Dispatch:
-    drivers = drivers if drivers is not None else installed_drivers(http)
+    outbound = outbound or Outbound(http, allow_private=settings.callbacks_allow_private)
+    drivers = drivers if drivers is not None else installed_drivers(http, outbound)
     retouchers = [vendor for vendor in drivers if vendor in RETOUCHERS]
     maps = {vendor: load_product_map(vendor, tables) for vendor in drivers if vendor not in retouchers}
     public_url = settings.resolved_public_url
@@ -54,7 +57,7 @@ def build_dispatch(settings: Settings, engine: AsyncEngine, secrets: SecretBox, 
     accounts = load_accounts(settings.vendor_accounts, builtin, {vendor: d.live_hosts for vendor, d in drivers.items()})
     dispatch = Dispatch(engine, secrets, router=Router(maps, retouchers=retouchers), maps=maps, drivers=drivers,
                         accounts=accounts,
-                        outbound=outbound or Outbound(http, allow_private=settings.callbacks_allow_private),
+                        outbound=outbound,
                         public_url=public_url, poll_interval=settings.poll_interval,
                         fallback_after=float(settings.vendor_fallback_after),
                         own_accounts=OwnAccountCache(engine, secrets, settings.cache_ttl, settings.cache_max_entries,

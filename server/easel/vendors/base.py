@@ -37,6 +37,7 @@ import anyio
 import httpx
 import pydantic
 
+from easel.outbound import Outbound, OutboundFailed, OutboundRefused
 from easel.redact import redact_text, redact_url
 from easel.vendors.errors import (
     VendorAuthError,
@@ -134,6 +135,10 @@ class VendorAdapter:
     credential_fields: ClassVar[tuple[str, ...]] = ()
     """The credentials an account must give (keys beside ``url`` in ``EASEL_VENDOR_ACCOUNTS``)."""
     optional_credential_fields: ClassVar[tuple[str, ...]] = ()
+    guard: Outbound | None = None
+    """Set (by :func:`pinned`) for an account a merchant gave: its base URL is theirs, so each call is
+    resolved and checked as ``easel.outbound`` checks merchants' URLs and connects to the address checked,
+    so a name cannot be moved onto easel's own network after the account was saved."""
 
     def __init__(
         self,
@@ -230,12 +235,28 @@ class VendorAdapter:
             headers=headers,
             timeout=self.timeout,
         )
+        if self.guard is not None:
+            await self._pin(request.call, http_request, self.guard)
         started = time.perf_counter()
         response = await self.exchange(request.call, self.client.send(http_request))
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s.%s %s %s %s %.1fms", self.vendor, request.call, request.method,
                       redact_url(str(http_request.url)), response.status_code, (time.perf_counter() - started) * 1000)
         return response
+
+    async def _pin(self, call: str, http_request: httpx.Request, guard: Outbound) -> None:
+        """Point ``http_request`` at the address the guard allows for its host (Host and TLS SNI keep the name,
+        so the certificate is still checked against it), or refuse it before anything is sent."""
+        try:
+            target = await guard.check(str(http_request.url), None)
+        except OutboundRefused as err:
+            raise VendorProtocolError(self.vendor, call, f"refused: {err}") from None
+        except OutboundFailed as err:
+            raise VendorUnreachable(self.vendor, call, str(err)) from None
+        http_request.url = http_request.url.copy_with(host=target.address)
+        http_request.headers["Host"] = target.host_header
+        if target.scheme == "https":
+            http_request.extensions["sni_hostname"] = target.host
 
     async def exchange(self, call: str, sending: Awaitable[httpx.Response]) -> httpx.Response:
         """Await one HTTP exchange with the vendor (an API call, or a file moved to or from its storage),
@@ -285,3 +306,14 @@ class VendorAdapter:
 def _summarise(err: pydantic.ValidationError) -> str:
     parts = [f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in err.errors()[:5]]
     return "; ".join(parts)
+
+
+Adapter = TypeVar("Adapter", bound=VendorAdapter)
+
+
+def pinned(adapter: Adapter, owner: int | None, guard: Outbound | None) -> Adapter:
+    """``adapter``, guarded by ``guard`` when its account is a merchant's own (``owner`` set); the operator's
+    accounts (``EASEL_VENDOR_ACCOUNTS`` and the built-in sandboxes) are trusted as configured."""
+    if owner is not None and guard is not None:
+        adapter.guard = guard
+    return adapter

@@ -20,8 +20,9 @@ from typing import Any, ClassVar
 import httpx
 
 from ...domain.orders import OrderRequest, OrderStatus
+from ...outbound import Outbound
 from ...storage.orders import StoredOrder
-from ...vendors.base import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy
+from ...vendors.base import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy, pinned
 from ...vendors.errors import VendorError, VendorNotFound, VendorRejected
 from ...vendors.image2art import Image2ArtAdapter, UpstreamOrder, UpstreamProduct
 from ...vendors.mapping import CATALOG_SKU
@@ -120,8 +121,9 @@ class Image2ArtDriver:
     optional_credential_fields: ClassVar[tuple[str, ...]] = Image2ArtAdapter.optional_credential_fields
 
     def __init__(self, http: httpx.AsyncClient, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                 retry: RetryPolicy = DEFAULT_RETRY) -> None:
+                 retry: RetryPolicy = DEFAULT_RETRY, guard: Outbound | None = None) -> None:
         self.http = http
+        self.guard = guard  # for merchants' own accounts: their base URLs are checked and pinned per call
         self.timeout = timeout
         self.retry = retry
 
@@ -130,9 +132,10 @@ class Image2ArtDriver:
                              SANDBOX_CREDENTIALS)
 
     def adapter(self, account: VendorAccount) -> Image2ArtAdapter:
-        return Image2ArtAdapter(self.http, username=account.credentials.get("username", ""),
+        made = Image2ArtAdapter(self.http, username=account.credentials.get("username", ""),
                                 secret=account.credentials.get("secret", ""), base_url=account.base_url,
                                 sandbox=account.sandbox, timeout=self.timeout, retry=self.retry)
+        return pinned(made, account.owner, self.guard)
 
     async def submit(self, account: VendorAccount, part: Part, order: StoredOrder, record: RecordStep) -> Snapshot:
         adapter = self.adapter(account)

@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ...outbound import Resolver, refusal, system_resolver
+from ...outbound import Outbound, Resolver, refusal, system_resolver
 from ...storage.orders import StoredOrder
-from ...vendors.base import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy
+from ...vendors.base import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy, pinned
 from ...vendors.errors import VendorRejected
 from ...vendors.pixelz import ImageStatus, ImageUpload, PixelzAdapter, parse_webhook
 from ...vendors.routing import VendorAccount
@@ -65,8 +65,9 @@ class PixelzDriver:
 
     def __init__(self, http: httpx.AsyncClient, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
                  retry: RetryPolicy = DEFAULT_RETRY, masters: LocalMasters | None = None,
-                 resolver: Resolver = system_resolver) -> None:
+                 resolver: Resolver = system_resolver, guard: Outbound | None = None) -> None:
         self.http = http
+        self.guard = guard  # for merchants' own accounts: their base URLs are checked and pinned per call
         self.timeout = timeout
         self.retry = retry
         self.masters = masters
@@ -79,10 +80,11 @@ class PixelzDriver:
 
     def adapter(self, account: VendorAccount) -> PixelzAdapter:
         c = account.credentials
-        return PixelzAdapter(self.http, contact_email=c.get("contact_email", ""), api_key=c.get("api_key", ""),
+        made = PixelzAdapter(self.http, contact_email=c.get("contact_email", ""), api_key=c.get("api_key", ""),
                              secret=c.get("secret", ""), base_url=account.base_url, sandbox=account.sandbox,
                              developer_api_key=c.get("developer_api_key"), partner_secret=c.get("partner_secret"),
                              timeout=self.timeout, retry=self.retry)
+        return pinned(made, account.owner, self.guard)
 
     def snapshot(self, adapter: PixelzAdapter, status: ImageStatus) -> Snapshot:
         name = status.status_name or status.status.description

@@ -27,8 +27,9 @@ from typing import ClassVar, cast, get_args
 
 import httpx
 
+from ...outbound import Outbound
 from ...storage.orders import StoredOrder
-from ...vendors.base import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy
+from ...vendors.base import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy, pinned
 from ...vendors.errors import VendorError, VendorRejected
 from ...vendors.pwinty import (
     PrintItem,
@@ -89,8 +90,9 @@ class PwintyDriver:
     optional_credential_fields: ClassVar[tuple[str, ...]] = PwintyAdapter.optional_credential_fields
 
     def __init__(self, http: httpx.AsyncClient, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                 retry: RetryPolicy = DEFAULT_RETRY) -> None:
+                 retry: RetryPolicy = DEFAULT_RETRY, guard: Outbound | None = None) -> None:
         self.http = http
+        self.guard = guard  # for merchants' own accounts: their base URLs are checked and pinned per call
         self.timeout = timeout
         self.retry = retry
 
@@ -99,9 +101,10 @@ class PwintyDriver:
                              SANDBOX_CREDENTIALS)
 
     def adapter(self, account: VendorAccount) -> PwintyAdapter:
-        return PwintyAdapter(self.http, merchant_id=account.credentials.get("merchant_id", ""),
+        made = PwintyAdapter(self.http, merchant_id=account.credentials.get("merchant_id", ""),
                              api_key=account.credentials.get("api_key", ""), base_url=account.base_url,
                              sandbox=account.sandbox, timeout=self.timeout, retry=self.retry)
+        return pinned(made, account.owner, self.guard)
 
     async def submit(self, account: VendorAccount, part: Part, order: StoredOrder, record: RecordStep) -> Snapshot:
         adapter = self.adapter(account)
