@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from easel.app import create_demo_app
 from easel.demo.seed import DEMO_API_KEY, DEMO_USERNAME
 from easel.runtime import Runtime
+from easel.services.products import HiddenArtwork, UnknownSku
 from easel.storage import catalog as catalog_store
 from easel.storage import merchants as merchant_store
 from easel.storage.tables import artworks, configurations
@@ -151,3 +152,33 @@ async def test_the_order_api_leaves_hidden_artworks_out(client: httpx.AsyncClien
     await _hide(demo_runtime, await _shop_id(demo_runtime), code, hidden=False)
     placed = await call(client, "POST", "/orders", order([sku]))
     assert placed.status_code in (200, 201), placed.text
+
+
+async def test_a_skus_lookup_sees_its_own_shops_hides_and_the_operators(demo_runtime: Runtime) -> None:
+    """The order API resolves an item's sku, its artwork and the hide in one statement: a hide by one shop
+    binds that shop only, the operator's binds every shop, and a deleted artwork's sku is unknown."""
+    products, shop = demo_runtime.products, await _shop_id(demo_runtime)
+    async with demo_runtime.engine.begin() as conn:
+        other = await merchant_store.create_merchant(conn, "other-shop", "sealed", {"currency": "USD"})
+        mine = await merchant_store.merchant_by_id(conn, shop)
+        code = str((await conn.execute(select(artworks.c.code).order_by(artworks.c.code))).scalars().first())
+    assert mine is not None
+    sku = await _sku_of(demo_runtime, code)
+    assert (await products.by_sku(mine, sku)).artwork.code == code
+    await _hide(demo_runtime, other.id, code)
+    assert (await products.by_sku(mine, sku)).resolved.sku == sku  # another shop's hide is not this one's
+    with pytest.raises(HiddenArtwork):
+        await products.by_sku(other, sku)
+    await _hide(demo_runtime, other.id, code, hidden=False)
+    async with demo_runtime.engine.begin() as conn:
+        await conn.execute(update(artworks).where(artworks.c.code == code).values(hidden=True))
+    for merchant in (mine, other):
+        with pytest.raises(HiddenArtwork, match=f"artwork {code} is not offered"):
+            await products.by_sku(merchant, sku)
+    with pytest.raises(UnknownSku):
+        await products.by_sku(mine, "0" * 16)
+    async with demo_runtime.engine.begin() as conn:
+        await catalog_store.delete_artwork(conn, code)
+    with pytest.raises(UnknownSku) as gone:
+        await products.by_sku(mine, sku)
+    assert not isinstance(gone.value, HiddenArtwork)

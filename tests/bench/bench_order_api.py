@@ -49,8 +49,8 @@ async def _prepare(settings: Settings) -> int:
         assert merchant is not None
         request = OrderRequest.model_validate({"customer": {**ADDRESS, "email": "a@b.co", "phone": "555"},
                                                "shipping": ADDRESS, "items": [{"sku": s} for s in skus]})
-        order, _ = await runtime.orders.create(merchant.merchant, request, None)
-        return order.id
+        order_id, _ = await runtime.orders.create(merchant.merchant, request, None)
+        return order_id
     finally:
         await runtime.close()
 

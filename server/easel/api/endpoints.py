@@ -139,7 +139,7 @@ async def create_order(request: Request, runtime: Runtime, call: SignedCall) -> 
     if key is not None and not _IDEMPOTENCY_KEY.match(key):
         raise ApiError(200, "Idempotency-Key: must be 1-255 printable ASCII characters")
     try:
-        stored, created = await runtime.orders.create(call.merchant, order, key)
+        order_id, created = await runtime.orders.create(call.merchant, order, key)
     except OrderProblem as err:
         codes = 201 if all(p.startswith("items[") for p, _ in err.problems) else 200
         raise ApiError(codes, str(err)) from None
@@ -147,7 +147,7 @@ async def create_order(request: Request, runtime: Runtime, call: SignedCall) -> 
         raise ApiError(210, f"{err.field}: already used for order {err.order_id} with different content") from None
     except QuoteProblem as err:
         raise ApiError(212, str(err)) from None
-    return _json({"order": {"id": stored.id}}, 201 if created else 200)
+    return _json({"order": {"id": order_id}}, 201 if created else 200)
 
 
 def _order_body(order: StoredOrder) -> bytes:

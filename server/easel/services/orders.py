@@ -160,8 +160,9 @@ class Orders:
         return problems
 
     async def create(self, merchant: Merchant, request: OrderRequest, idempotency_key: str | None
-                     ) -> tuple[order_store.StoredOrder, bool]:
-        """Place an order; returns (order, created). Raises OrderProblem, DuplicateOrder, QuoteProblem."""
+                     ) -> tuple[int, bool]:
+        """Place an order; returns (its id, created). Raises OrderProblem, DuplicateOrder, QuoteProblem.
+        (The answer is the id alone, so the order is not read back after it is written.)"""
         payload = request.model_dump(exclude={"timestamp"}, mode="json")
         fingerprint = request_hash(payload)
         existing = await self._existing(merchant, request.external_order_number, idempotency_key, fingerprint)
@@ -217,18 +218,16 @@ class Orders:
                                                           {"status": OrderStatus.PENDING.value})
                 if self.on_created is not None:
                     await self.on_created(conn, merchant, order_id)
-                found = await order_store.order_for_merchant(conn, merchant.id, order_id)  # as committed
         except IntegrityError:
             # A concurrent request with the same number or key won the race: answer as a repeat.
             existing = await self._existing(merchant, request.external_order_number, idempotency_key, fingerprint)
             if existing is None:
                 raise
             return existing, False
-        assert found is not None
-        return found, True
+        return order_id, True
 
     async def _existing(self, merchant: Merchant, number: str | None, key: str | None,
-                        fingerprint: str) -> order_store.StoredOrder | None:
+                        fingerprint: str) -> int | None:
         if number is None and key is None:
             return None
         async with self.engine.connect() as conn:
@@ -238,7 +237,7 @@ class Orders:
         order, field = match
         if order.request_hash != fingerprint:
             raise DuplicateOrder(field, order.id)
-        return await self.get(merchant, order.id)
+        return order.id
 
     async def get(self, merchant: Merchant, order_id: int) -> order_store.StoredOrder | None:
         async with self.engine.connect() as conn:

@@ -146,15 +146,15 @@ class Products:
         one, when its artwork is hidden from the merchant's shop). With
         ``offered``, NotOffered when it cannot be made for the merchant (``GET /products/:sku``)."""
         async with self.engine.connect() as conn:
-            found = await catalog_store.choices_for_sku(conn, sku)
-            if found is None:
-                raise UnknownSku(sku)
-            artwork = await catalog_store.artwork_by_code(conn, found[0])
-            if artwork is not None and await catalog_store.hidden_from(conn, merchant.id, artwork.code):
-                raise HiddenArtwork(artwork.code)
-        if artwork is None:
+            found = await catalog_store.sku_for_shop(conn, sku, merchant.id)
+        if found is None:
             raise UnknownSku(sku)
-        product = self.price(merchant, artwork, found[1])
+        choices, artwork, hidden = found
+        if artwork is None:  # deleted from the catalogue since
+            raise UnknownSku(sku)
+        if hidden:
+            raise HiddenArtwork(artwork.code)
+        product = self.price(merchant, artwork, choices)
         if product.resolved.sku != sku:  # the artwork's master changed shape since: the sku is gone
             raise UnknownSku(sku)
         if offered:

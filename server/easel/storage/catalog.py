@@ -1,8 +1,8 @@
 """Artwork rows, the artworks each shop hides, and the sku registry (sku → configuration choices).
 
 An artwork is hidden from a shop when the operator hid it from every shop (``artworks.hidden``) or the
-shop hid it from itself (a ``hidden_artworks`` row); ``search_artworks(shop=…)`` and ``hidden_from`` are
-the one place that rule is written.
+shop hid it from itself (a ``hidden_artworks`` row); ``_hidden`` is the one place that rule is written
+(``search_artworks(shop=…)``, ``hidden_from`` and ``sku_for_shop`` ask it).
 """
 
 from __future__ import annotations
@@ -10,7 +10,23 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, delete, exists, func, insert, not_, or_, select, true, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.catalog import Artwork
@@ -29,11 +45,11 @@ VISIBILITIES = ("shown", "hidden", "all")
 """The panel's filter: artworks a shop shows, those it does not (hidden by it or by the operator), or all."""
 
 
-def _hidden_by_shop(shop: int) -> ColumnElement[bool]:
+def _hidden_by_shop(shop: int | BindParameter[int]) -> ColumnElement[bool]:
     return exists().where(hidden_artworks.c.merchant_id == shop, hidden_artworks.c.artwork_code == artworks.c.code)
 
 
-def _hidden(shop: int | None) -> ColumnElement[bool]:
+def _hidden(shop: int | BindParameter[int] | None) -> ColumnElement[bool]:
     """Hidden from ``shop`` (by the operator or by that shop); with no shop, hidden by the operator."""
     if shop is None:
         return artworks.c.hidden == true()
@@ -168,6 +184,27 @@ async def register_configurations(conn: AsyncConnection, items: Iterable[Resolve
     rows = [{"sku": sku, "artwork_code": r.configuration.artwork, "choices": r.configuration.as_choices(),
              "created_at": now} for sku, r in by_sku.items() if sku not in known]
     await insert_ignoring_duplicates(conn, configurations, rows)
+
+
+# The order API's lookup of an item, built once: the sku's choices, its artwork (none once deleted) and
+# whether that artwork is hidden from the shop, in one statement instead of three.
+_SKU_FOR_SHOP = (
+    select(configurations.c.choices, artworks, _hidden(bindparam("shop", type_=Integer)).label("hidden_from_shop"))
+    .select_from(configurations.outerjoin(artworks, artworks.c.code == configurations.c.artwork_code))
+    .where(configurations.c.sku == bindparam("sku"))
+)
+
+
+async def sku_for_shop(conn: AsyncConnection, sku: str, shop: int
+                       ) -> tuple[dict[str, Any], Artwork | None, bool] | None:
+    """What a registered sku stands for as ``shop`` sees it: (choices, its artwork or None when that was
+    deleted, whether the artwork is hidden from the shop as ``hidden_from`` says); None for an unknown sku."""
+    row = (await conn.execute(_SKU_FOR_SHOP, {"sku": sku, "shop": shop})).first()
+    if row is None:
+        return None
+    if row.code is None:
+        return dict(row.choices), None, False
+    return dict(row.choices), _artwork(row), bool(row.hidden_from_shop)
 
 
 async def choices_for_sku(conn: AsyncConnection, sku: str) -> tuple[str, dict[str, Any]] | None:

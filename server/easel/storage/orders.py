@@ -230,14 +230,20 @@ async def orders_page(conn: AsyncConnection, merchant_id: int, start: int, rows:
     return await _attach(conn, [_order(r) for r in found]), total
 
 
+# Built once: every order placed with a number or key asks one of them first.
+_BY_IDEMPOTENCY = tuple(
+    (select(orders).where(orders.c.merchant_id == bindparam("merchant_id"), column == bindparam("value")), name)
+    for column, name in ((orders.c.idempotency_key, "Idempotency-Key"),
+                         (orders.c.external_order_number, "external_order_number")))
+
+
 async def order_by_idempotency(conn: AsyncConnection, merchant_id: int, external_order_number: str | None,
                                idempotency_key: str | None) -> tuple[StoredOrder, str] | None:
     """An earlier order with the same external_order_number or Idempotency-Key, and which one matched."""
-    for column, value, name in ((orders.c.idempotency_key, idempotency_key, "Idempotency-Key"),
-                                (orders.c.external_order_number, external_order_number, "external_order_number")):
+    for (query, name), value in zip(_BY_IDEMPOTENCY, (idempotency_key, external_order_number), strict=True):
         if value is None:
             continue
-        row = (await conn.execute(select(orders).where(orders.c.merchant_id == merchant_id, column == value))).first()
+        row = (await conn.execute(query, {"merchant_id": merchant_id, "value": value})).first()
         if row is not None:
             return _order(row), name
     return None
