@@ -27,15 +27,18 @@ from .orders_helpers import call
 
 pytestmark = pytest.mark.anyio
 PRICE = "/widget/v1/api/price"
+SEARCH = "/widget/v1/api/search"
 PRICE_QUERY = {"api_key": DEMO_API_KEY, "code": "MP148A", "substrate": "paper", "style": "PF", "frame": "F0092",
                "size": "S"}
 ORIGIN = "http://localhost:5173"  # registered for the demo key
 
 
 @asynccontextmanager
-async def _serving(runtime: Runtime) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
-    """A client for the demo app behind one more FastRoutes, and the paths that reached the app (the stack)."""
+async def _serving(runtime: Runtime, apps: list[Any] | None = None) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
+    """A client for the demo app behind one more FastRoutes, and the paths that reached the app (the stack);
+    the app is appended to ``apps``."""
     app = create_demo_app(runtime=runtime)
+    (apps if apps is not None else []).append(app)
     passed: list[str] = []
     async with app.router.lifespan_context(app) as state:
 
@@ -132,6 +135,38 @@ async def test_a_kept_price_is_answered_here_as_the_stack_answers_it(demo_runtim
         assert refused.status_code == 403 and passed == [PRICE]  # the stack refuses it, as before
         login = await http.get(PRICE, params={**PRICE_QUERY, "auth": "pricing"})
         assert login.status_code == 200 and login.json()["price"] is None and passed == [PRICE, PRICE]
+
+
+async def test_the_first_search_is_answered_here_as_the_stack_answers_it(demo_runtime: Runtime) -> None:
+    first_page = {"api_key": DEMO_API_KEY, "facets": "1"}
+    apps: list[Any] = []
+    async with _serving(demo_runtime, apps) as (http, passed):
+        first = await http.get(SEARCH, params=first_page, headers={"Origin": ORIGIN})
+        assert first.status_code == 200 and first.json()["facets"] and passed == [SEARCH]
+        passed.clear()
+        again = await http.get(SEARCH, params=first_page, headers={"Origin": ORIGIN, "X-Request-ID": "search-0123456789"})
+        assert passed == [] and _alike(again) == _alike(first) and again.headers["x-request-id"] == "search-0123456789"
+        assert again.headers["access-control-allow-origin"] == ORIGIN and again.headers["cache-control"] == "no-store"
+        no_origin = await http.get(SEARCH, params={**first_page, "q": " ", "page": ""})  # still the first page
+        assert passed == [] and no_origin.content == first.content and "access-control-allow-origin" not in no_origin.headers
+
+        plain = await http.get(SEARCH, params={"api_key": DEMO_API_KEY})  # no facets: its own answer
+        assert passed == [SEARCH] and "facets" not in plain.json() and plain.json()["items"] == first.json()["items"]
+        for other in ({"page": "2"}, {"q": "a"}, {"per_page": "24"}, {"artist": first.json()["items"][0]["artist"]},
+                      {"page": "x"}, {"sort": "title"}):
+            passed.clear()
+            await http.get(SEARCH, params={**first_page, **other})
+            assert passed == [SEARCH], other  # anything but the first page is the stack's
+        passed.clear()
+        refused = await http.get(SEARCH, params=first_page, headers={"Origin": "https://evil.example"})
+        assert refused.status_code == 403 and passed == [SEARCH]
+        unknown = await http.get(SEARCH, params={**first_page, "api_key": "nosuchkey"})
+        assert unknown.status_code == 403 and passed == [SEARCH, SEARCH]
+
+        apps[0].state.easel_widget.forget()  # as the panel does after a hide: the stack answers anew
+        passed.clear()
+        fresh = await http.get(SEARCH, params=first_page, headers={"Origin": ORIGIN})
+        assert passed == [SEARCH] and fresh.content == first.content
 
 
 async def _thumbnail_path(http: httpx.AsyncClient) -> str:

@@ -14,9 +14,10 @@ const EAGER = 8;
 const thumb = (it, i) => ({src: it.thumb, srcset: it.thumb + ' 1x, ' + it.thumb2x + ' 2x', alt: '', width: 240, height: 240, loading: i >= EAGER ? 'lazy' : null, decoding: 'async'});
 export function dropSearch() { V = null; }
 // The first search is asked for while the CSS loads and the page finishes parsing.
+// Its tiles above the fold are then asked for at once (as the grid's srcset picks them), from the cache then.
 export function prefetchSearch(q) {
   prefetch = {key: qs(q), promise: searchCall(q)};
-  prefetch.promise.catch(() => {});
+  prefetch.promise.then((d) => d.items.slice(0, EAGER).forEach((it) => { new Image().src = devicePixelRatio > 1 ? it.thumb2x : it.thumb; }), () => {});
 }
 function searchView() {
   if (V && V.el.parentNode === main) return V;

@@ -1,8 +1,9 @@
 """The hottest GETs answered from what earlier requests kept, in front of Starlette's stack.
 
 Why it exists: a client polling ``GET /orders/:id``, a shopper clicking options (``GET
-/widget/v1/api/price``) and the widget's grids (``GET /widget/v1/thumb/…``, ~24 a first view) mostly ask
-again what was just answered. With the answer kept (the order service's
+/widget/v1/api/price``), the widget's first search (``GET /widget/v1/api/search``, no filter, first page:
+every widget asks it) and its grids (``GET /widget/v1/thumb/…``, ~24 a first view) mostly ask again what
+was just answered. With the answer kept (the order service's
 kept answers, the widget's price answers) what is left is the stack itself: routing, three middlewares
 each wrapping ``send``, a ``Request`` and a ``Response`` with their header objects — most of a
 request's time (measured: 0.3–0.47× a bare Starlette endpoint; README "Figures"). Here one pure ASGI
@@ -38,10 +39,11 @@ from ..api.auth import count, repeated_read
 from ..api.endpoints import MAX_ID
 from ..api.errors import ApiError, api_error_response
 from ..api.signing import signing_uri
+from ..domain.merchants import Merchant
 from ..runtime import Runtime
 from ..settings import Settings, SettingsError
 from ..widget.access import ApiProblem, Caller, too_many, widget_limit
-from ..widget.api import kept_price, price_request
+from ..widget.api import first_search, kept_price, kept_search, price_request
 from ..widget.images import kept_thumbnail, too_many_pictures
 from ..widget.payloads import widget_base
 from ..widget.state import WidgetState
@@ -49,6 +51,7 @@ from .access_log import log_request, request_id_from
 
 ORDER_PREFIX = "/orders/"
 PRICE_PATH = "/widget/v1/api/price"
+SEARCH_PATH = "/widget/v1/api/search"
 THUMB_PREFIX = "/widget/v1/thumb/"
 _THUMB = re.compile(r"/widget/v1/thumb/([^/]+)/([^/]+)/([0-9]+)\.jpg")  # as the route's pattern matches
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
@@ -60,7 +63,8 @@ Answer = tuple[int, list[tuple[bytes, bytes]], bytes] | Response
 
 
 class FastRoutes:
-    """Answer a repeated signed order read and a kept widget price here; pass everything else on."""
+    """Answer a repeated signed order read, a kept widget price or first search, a kept thumbnail here;
+    pass everything else on."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -79,6 +83,8 @@ class FastRoutes:
                 passed = await self._order(scope, receive, send)
             elif path == PRICE_PATH:
                 passed = await self._price(scope, receive, send)
+            elif path == SEARCH_PATH:
+                passed = await self._search(scope, receive, send)
             elif path.startswith(THUMB_PREFIX):
                 passed = await self._thumbnail(scope, receive, send)
             if passed is None:
@@ -176,20 +182,37 @@ class FastRoutes:
             return receive
         if body is None:
             return receive
-        scope["state"]["merchant"] = merchant.username
-        client = scope.get("client")
+        await _send_widget_json(scope, send, state, merchant, origin, body, incoming_id)
+        return None
 
-        async def answer() -> Answer:
-            wait = widget_limit(state, "read", merchant, str(client[0]) if client else "-")
-            if wait:
-                return too_many(wait, origin)
-            headers = [_NO_STORE, (b"content-length", str(len(body)).encode()), _JSON]
-            if origin:
-                headers += [(b"access-control-allow-origin", origin.encode("latin-1")), _EXPOSE]
-            headers.append(_VARY)
-            return 200, headers, body
-
-        await _send_answer(scope, send, answer, incoming_id)
+    async def _search(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """``GET /widget/v1/api/search`` as every widget asks first (no filter, first page): the answer
+        the search route kept moments ago for this merchant and widget base."""
+        state = _widget_state(scope)
+        if state is None:
+            return receive
+        origin: str | None = None
+        incoming_id = b""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming_id = value
+            elif name == b"origin":
+                origin = value.decode("latin-1") if origin is None else origin
+            elif name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+                return receive  # a GET with a body: the stack applies the body limit
+        query = QueryParams(scope["query_string"])
+        if not first_search(query):
+            return receive
+        try:
+            merchant = await state.merchant(query.get("api_key", ""))
+        except (SQLAlchemyError, OSError):  # the stack answers these (503)
+            return receive
+        if merchant is None or (origin is not None and not merchant.origin_allowed(origin)):
+            return receive
+        body = kept_search(state, merchant, (merchant.id, widget_base(Request(scope)), bool(query.get("facets"))))
+        if body is None:
+            return receive
+        await _send_widget_json(scope, send, state, merchant, origin, body, incoming_id)
         return None
 
     async def _thumbnail(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
@@ -259,6 +282,26 @@ def _widget_state(scope: Scope) -> WidgetState | None:
     runtime: Runtime | None = scope.get("state", {}).get("runtime")
     state: WidgetState | None = getattr(getattr(scope.get("app"), "state", None), "easel_widget", None)
     return state if runtime is not None and state is not None and state.runtime is runtime else None
+
+
+async def _send_widget_json(scope: Scope, send: Send, state: WidgetState, merchant: Merchant, origin: str | None,
+                            body: bytes, incoming_id: bytes) -> None:
+    """A kept widget read answered as ``widget_endpoint`` answers it: the page's and the key's read limit
+    counted (429 in its shape), CORS for a registered origin, ``no-store``."""
+    scope["state"]["merchant"] = merchant.username
+    client = scope.get("client")
+
+    async def answer() -> Answer:
+        wait = widget_limit(state, "read", merchant, str(client[0]) if client else "-")
+        if wait:
+            return too_many(wait, origin)
+        headers = [_NO_STORE, (b"content-length", str(len(body)).encode()), _JSON]
+        if origin:
+            headers += [(b"access-control-allow-origin", origin.encode("latin-1")), _EXPOSE]
+        headers.append(_VARY)
+        return 200, headers, body
+
+    await _send_answer(scope, send, answer, incoming_id)
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

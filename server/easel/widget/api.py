@@ -15,12 +15,14 @@ from starlette.responses import JSONResponse, Response
 
 from ..domain.catalog import CODE_PATTERN, ORIENTATIONS, Artwork
 from ..domain.configuration import CHOICE_FIELDS, ConfigurationError
+from ..domain.merchants import Merchant
 from ..services.products import Product, UnknownArtwork
 from ..storage import catalog as catalog_store
 from ..ttl_cache import MISSING
 from .access import ApiProblem, Caller, customer_of, widget_endpoint
 from .http_cache import cached_response
 from .payloads import artwork_detail, artwork_summary, priced, widget_base
+from .state import WidgetState
 
 PER_PAGE = 24
 MAX_PER_PAGE = 48
@@ -56,9 +58,33 @@ def _text(request: Request, name: str, limit: int, allowed: tuple[str, ...] = ()
     return value
 
 
+_FILTERS = ("q", "substrate", "orientation", "artist")
+_FIRST_SEARCH = frozenset({"api_key", "facets", "page", "per_page", *_FILTERS})
+
+
+def first_search(query: Mapping[str, str]) -> bool:
+    """Whether a search asks what every widget asks first: no filter, the first page at its default size
+    (its answer is kept: :func:`kept_search`)."""
+    return set(query.keys()) <= _FIRST_SEARCH and not any(query.get(k, "").strip() for k in _FILTERS) \
+        and not query.get("page", "") and not query.get("per_page", "")
+
+
+def kept_search(state: WidgetState, merchant: Merchant, key: tuple[Any, ...]) -> bytes | None:
+    """The first search's answer kept under ``key`` (merchant id, widget base, facets) if it was made for
+    this very merchant object (so a changed merchant is never answered from here); also what
+    web/fast_routes answers from."""
+    kept = state.search_answers.get(key)
+    return kept[1] if kept is not MISSING and kept[0] is merchant else None
+
+
 @widget_endpoint("read")
 async def search(request: Request, caller: Caller) -> Response:
-    """``GET /api/search?q=&substrate=&orientation=&artist=&page=&per_page=&facets=1``."""
+    """``GET /api/search?q=&substrate=&orientation=&artist=&page=&per_page=&facets=1``; the first search
+    (no filter, first page) answered from what an earlier one kept, for a few seconds (``EASEL_CACHE_TTL``)."""
+    query = request.query_params
+    key = (caller.merchant.id, widget_base(request), bool(query.get("facets"))) if first_search(query) else None
+    if key is not None and (body := kept_search(caller.state, caller.merchant, key)) is not None:
+        return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
     tables = caller.state.runtime.tables
     text = _text(request, "q", 100)
     substrate = _text(request, "substrate", 20, tuple(s.code for s in tables.substrates))
@@ -79,7 +105,11 @@ async def search(request: Request, caller: Caller) -> Response:
     if artists is not None:
         data["facets"] = {"artists": artists, "substrates": [s.model_dump() for s in tables.substrates],
                           "orientations": list(ORIENTATIONS)}
-    return no_store(data)
+    if key is None:
+        return no_store(data)
+    body = _RENDER.render(data)
+    caller.state.search_answers.put(key, (caller.merchant, body))
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 def _code(raw: str) -> str:

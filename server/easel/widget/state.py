@@ -65,6 +65,10 @@ class WidgetState:
         # same few hundred), reused only with the very merchant and artwork objects they were made from:
         # see api.price. Key → (merchant, artwork, body).
         self.price_answers: TtlCache[tuple[Any, ...], tuple[Merchant, Artwork, bytes]] = TtlCache(*sizes, clock=clock)
+        # The answer to every widget's first search (no filter, first page), per merchant and widget base, with
+        # facets or not: reused only with the very merchant object it was made for, at most EASEL_CACHE_TTL
+        # stale, dropped by forget (an artwork hidden by the panel): see api.search. Key → (merchant, body).
+        self.search_answers: TtlCache[tuple[Any, ...], tuple[Merchant, bytes]] = TtlCache(*sizes, clock=clock)
         self._registered: set[str] = set()
 
     async def merchant(self, api_key: str) -> Merchant | None:
@@ -137,8 +141,9 @@ class WidgetState:
         return found
 
     def forget(self) -> None:
-        """Drop cached merchants, secrets, artworks and hidden artworks (after a change made in this process:
-        the panel's settings and catalogue pages call it)."""
+        """Drop cached merchants, secrets, artworks, hidden artworks and first searches (after a change made in
+        this process: the panel's settings and catalogue pages call it)."""
+        self.search_answers.clear()
         self._merchants.clear()
         self._secrets.clear()
         self._artworks.clear()
