@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -49,9 +50,9 @@ def host_widget_state(request: Request) -> WidgetState | None:
     return widget_state(Request({**request.scope, "app": host}))
 
 
-def settings_service(request: Request) -> MerchantSettings:
-    """The settings service, telling this process's caches (the order API's merchant directory and the
-    widget's merchants by key) to forget a merchant the moment its settings change."""
+def forget_in_this_process(request: Request) -> Callable[[Merchant], None]:
+    """A settings service's ``on_change`` hook: this process's caches (the order API's merchant directory
+    and the widget's merchants by key) forget a merchant the moment its settings change."""
     runtime = panel_of(request).runtime
     widget = host_widget_state(request)
 
@@ -60,4 +61,10 @@ def settings_service(request: Request) -> MerchantSettings:
         if widget is not None:
             widget.forget()
 
-    return MerchantSettings(runtime.engine, runtime.secrets, on_change=[forget])
+    return forget
+
+
+def settings_service(request: Request) -> MerchantSettings:
+    """The settings service, with this process's caches told of every change."""
+    runtime = panel_of(request).runtime
+    return MerchantSettings(runtime.engine, runtime.secrets, on_change=[forget_in_this_process(request)])

@@ -23,7 +23,7 @@ from ...services.vendor_accounts import AccountShown, MerchantVendorAccounts, Ve
 from ...services.vendor_calls import RECENT
 from ...vendors.routing import MODES
 from ..auth import Visitor, merchant_of, signed_in
-from ..context import host_widget_state, panel_of, settings_service
+from ..context import forget_in_this_process, panel_of, settings_service
 from ..forms import posted, save_settings
 from ..pages import render
 
@@ -55,15 +55,7 @@ class RulesCheck:
 
 
 def _service(request: Request) -> MerchantVendorAccounts:
-    runtime = panel_of(request).runtime
-    widget = host_widget_state(request)
-
-    def forget(merchant: Merchant) -> None:
-        runtime.merchants.forget(merchant.username)
-        if widget is not None:
-            widget.forget()
-
-    return vendor_accounts_of(runtime, on_change=[forget])
+    return vendor_accounts_of(panel_of(request).runtime, on_change=[forget_in_this_process(request)])
 
 
 def _rows(request: Request, merchant: Merchant, own: list[AccountShown]) -> list[AccountRow]:
