@@ -7,21 +7,20 @@ for it is 0700. A file that already exists with wider permissions is narrowed wh
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
+import sqlite3
 import stat
-import weakref
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from .inline_sqlite import inline_connector
+from .inline_sqlite import InlineSQLiteEngine
+from .sqlite_turns import SQLiteEngine
 
 SQLITE_BUSY_TIMEOUT = 30  # seconds a writer waits for another process's write lock
 
@@ -37,20 +36,25 @@ def _sqlite_file(url: str) -> str | None:
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for the URL; for SQLite, its folder is created and pragmas set per connection."""
-    if is_sqlite(url):
-        database = _sqlite_file(url)
-        if database:
-            _private_file(Path(database))
-        options: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT}}
-        if database:  # a file: see inline_sqlite (an in-memory database keeps plain aiosqlite)
-            # Requests and jobs hold a connection across their few awaits; keep enough that none is
-            # opened per request (a connection here is a file handle and a page cache, and no thread).
-            options = {"async_creator": inline_connector(database, timeout=SQLITE_BUSY_TIMEOUT),
-                       "pool_size": 20, "max_overflow": 20}
-        engine = SQLiteEngine(create_async_engine(url, **options).sync_engine)
+    if not is_sqlite(url):
+        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    database = _sqlite_file(url)
+    if database is None:  # in memory: plain aiosqlite (see inline_sqlite for a file)
+        engine = SQLiteEngine(create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}).sync_engine)
         _on_connect(engine, "PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL")
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    _private_file(Path(database))
+    # WAL is a setting of the file: set once here, so that opening a connection takes no lock.
+    with contextlib.closing(sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT)) as first:
+        first.execute("PRAGMA journal_mode=WAL")
+    # Requests and jobs hold a connection across their few awaits; keep enough that none is opened per
+    # request (a connection here is a file handle and a page cache). check_same_thread off: a call that
+    # may wait for a lock runs in a pool thread; calls on one connection never overlap.
+    sync = sqlalchemy.create_engine(make_url(url).set(drivername="sqlite+pysqlite"), pool_size=20, max_overflow=20,
+                                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False})
+    inline = InlineSQLiteEngine(sync, busy_timeout=SQLITE_BUSY_TIMEOUT, connections=40)
+    _on_connect(inline, "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL")
+    return inline
 
 
 def _private_file(database: Path) -> None:
@@ -72,44 +76,3 @@ def _on_connect(engine: AsyncEngine, *pragmas: str) -> None:
         for pragma in pragmas:
             cursor.execute(pragma)
         cursor.close()
-
-
-@dataclass
-class _Turns:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    holder: asyncio.Task[Any] | None = None
-
-
-class SQLiteEngine(AsyncEngine):
-    """An SQLite engine whose write transactions (``begin()``) in one process take turns.
-
-    SQLite has a single writer. Without the turns, a transaction of this process that wants to write
-    while another of this process holds the lock waits in SQLite's busy handler, in a thread (see
-    inline_sqlite), for up to the busy timeout: it sleeps between tries instead of taking over at once,
-    and a shutdown that cancels the holder must still wait for that thread (a worker stopped with
-    SIGTERM then outlives its grace period). Queued on an asyncio lock instead, they take over from
-    each other at once and are cancelled at once. Other processes on the same file still meet in the
-    busy handler. A task that already holds the turn (a nested ``begin()``) is let through.
-    """
-
-    _turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns]
-
-    def __init__(self, sync_engine: Any) -> None:
-        super().__init__(sync_engine)
-        self._turns = weakref.WeakKeyDictionary()
-
-    @contextlib.asynccontextmanager
-    async def begin(self) -> AsyncIterator[AsyncConnection]:
-        turns = self._turns.setdefault(asyncio.get_running_loop(), _Turns())
-        task = asyncio.current_task()
-        if turns.holder is task:
-            async with super().begin() as conn:
-                yield conn
-            return
-        async with turns.lock:
-            turns.holder = task
-            try:
-                async with super().begin() as conn:
-                    yield conn
-            finally:
-                turns.holder = None

@@ -1,165 +1,206 @@
-"""SQLite through aiosqlite's interface, with only the calls that can wait for a lock sent to a thread.
+"""SQLite on the event loop's thread: SQLAlchemy's synchronous engine behind the async interface.
 
-aiosqlite hands every call to a worker thread and back: about 150 µs of CPU a call on a small
-machine, where an indexed read from SQLite's page cache takes a few µs. So on this connection:
+An SQLite call is a function call into a file's page cache: an indexed read takes a few µs. The usual
+async path (SQLAlchemy's asyncio extension over aiosqlite) pays for every call a greenlet switch, a
+future and, in aiosqlite, a hop to a thread and back: measured on this project's machine, a transaction
+of one UPDATE cost ~210 µs of CPU that way against ~65 µs through SQLAlchemy's synchronous engine, and
+a read ~50 µs against ~25 µs. So for a database file, easel's engine is an ``AsyncEngine`` whose
+connections call SQLAlchemy's synchronous ``Connection`` directly on the loop's thread, except a call
+that may wait for another connection's write lock, which must never stop the loop:
 
-* a call that may have to wait for another connection's write lock runs in a thread (as aiosqlite
-  would), so that wait never stops the event loop: the first write of a transaction (the statement
-  that takes the lock), DDL, PRAGMAs and explicit BEGINs. A first write (INSERT, UPDATE, DELETE) is
-  tried once on the loop's thread with SQLite's busy timeout at zero: when no other connection holds
-  the lock (the usual case) it takes it at once and the hop is saved; when one does, SQLite answers
-  "busy" without waiting, the transaction that statement opened (holding nothing) is rolled back, and
-  the statement goes to the thread to wait there with the full timeout;
-* everything else runs at once on the loop's thread: reads (WAL readers never wait for a lock),
-  statements after the lock is held (a WAL writer holding the lock waits for no one), fetches,
-  commits and rollbacks.
+* the first write of a transaction (INSERT, UPDATE, DELETE: the statement that takes SQLite's write
+  lock) is tried on the loop's thread with SQLite's busy timeout at zero. When no other connection
+  holds the lock (the usual case: this process's writers take turns, see ``SQLiteEngine``) it takes it
+  at once. When one does, SQLite answers "busy" without waiting, the transaction that statement opened
+  (holding nothing) is rolled back, and the statement runs again in a thread with the full timeout;
+* any other statement that may take the lock while none is held (DDL, PRAGMAs, anything that is not a
+  plain SELECT) and ``run_sync`` (migrations) run in a thread;
+* everything else runs at once: reads (WAL readers never wait for a lock), statements of a transaction
+  that holds the lock (a WAL writer waits for no one), commits and rollbacks.
 
-The subclass keeps aiosqlite's public API, which SQLAlchemy's aiosqlite dialect drives, and replaces
-only the queue to aiosqlite's worker thread: the one seam both aiosqlite and SQLAlchemy go through.
+A call in a thread is not abandoned when its caller is cancelled: the task waits for it to finish, so
+a connection is never closed (or handed to another task) beside a statement still running on it; that
+crashed SQLite itself, seen in CI. A task waits for a free connection on an asyncio semaphore as large
+as the pool, so the synchronous pool never blocks the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import functools
 import sqlite3
-from collections.abc import Callable, Generator
-from typing import Any
+import weakref
+from collections.abc import Callable
+from enum import Enum
+from typing import Any, TypeVar
 
-import aiosqlite
+import anyio.to_thread
+from sqlalchemy import exc
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
+from sqlalchemy.sql.elements import TextClause
+
+from .sqlite_turns import SQLiteEngine
+
+T = TypeVar("T")
 
 
-def _lock_taker(function: Callable[[], Any]) -> tuple[sqlite3.Connection, str] | None:
-    """The connection and statement of a ``cursor.execute(sql)``/``executemany`` that may take SQLite's
-    write lock; None for any other call."""
-    if not isinstance(function, functools.partial) or not function.args:
-        return None
-    method = function.func
-    cursor = getattr(method, "__self__", None)
-    if not isinstance(cursor, sqlite3.Cursor | sqlite3.Connection) or method.__name__ not in (
-            "execute", "executemany", "executescript"):
-        return None
-    connection = cursor if isinstance(cursor, sqlite3.Connection) else cursor.connection
-    if connection.in_transaction:  # this connection already holds the write lock
-        return None
-    sql = str(function.args[0]).lstrip()
+class _Kind(Enum):
+    READ = "read"
+    WRITE = "write"  # INSERT, UPDATE, DELETE: tried at once, without waiting
+    OTHER = "other"  # DDL, PRAGMA, anything else that may take the lock: in a thread
+
+
+def _kind_of_sql(sql: str) -> _Kind:
+    verb = sql.lstrip()[:7].upper()
     # Only a plain SELECT is surely a read: a statement that starts WITH may be a write behind a CTE.
-    if sql[:6].upper() == "SELECT":
-        return None
-    return connection, ("" if method.__name__ == "executescript" else sql[:7].upper())
+    if verb.startswith("SELECT"):
+        return _Kind.READ
+    return _Kind.WRITE if verb in ("INSERT ", "UPDATE ", "DELETE ") else _Kind.OTHER
 
 
-_PLAIN_WRITES = ("INSERT ", "UPDATE ", "DELETE ")
+def _kind_of(statement: Any) -> _Kind:
+    if isinstance(statement, str):
+        return _kind_of_sql(statement)
+    if isinstance(statement, TextClause):
+        return _kind_of_sql(statement.text)
+    if getattr(statement, "is_select", False):
+        return _Kind.READ
+    return _Kind.WRITE if getattr(statement, "is_dml", False) else _Kind.OTHER
 
 
-def _busy(error: sqlite3.OperationalError) -> bool:
-    return getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+def _busy(error: BaseException | None) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and getattr(error, "sqlite_errorcode", 0) & 0xFF == \
+        sqlite3.SQLITE_BUSY
 
 
-def _settle(future: asyncio.Future[Any], done: asyncio.Future[Any]) -> None:
-    """Hand a thread's outcome to the caller awaiting ``future`` (unless it gave up: the outcome is then
-    read and dropped, so asyncio does not report an exception nobody retrieved)."""
-    error = None if done.cancelled() else done.exception()
-    if future.done():
-        return
-    if done.cancelled():
-        future.cancel()
-    elif error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(done.result())
+class InlineSQLiteEngine(SQLiteEngine):
+    """An ``AsyncEngine`` over SQLAlchemy's synchronous pysqlite engine (see the module docstring)."""
+
+    def __init__(self, sync_engine: Engine, *, busy_timeout: float, connections: int) -> None:
+        # AsyncEngine.__init__ refuses a synchronous driver: this engine's connections make their own calls.
+        self.sync_engine = self._assign_proxied(sync_engine)
+        self._turns = weakref.WeakKeyDictionary()
+        self.busy_ms = int(busy_timeout * 1000)
+        self.connections = connections
+        self._free: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = \
+            weakref.WeakKeyDictionary()
+
+    _connection_cls = property(lambda self: InlineSQLiteConnection)  # type: ignore[assignment]
+
+    def free_connections(self) -> asyncio.Semaphore:
+        """This loop's count of connections not checked out (the pool's size and overflow)."""
+        return self._free.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(self.connections))
+
+    async def dispose(self, close: bool = True) -> None:
+        self.sync_engine.dispose(close=close)
 
 
-class _Runner:
-    """Stands in for the queue to aiosqlite's worker thread (see the module docstring).
+class InlineSQLiteConnection(AsyncConnection):
+    """An ``AsyncConnection`` that makes its calls on the loop's thread, or in a thread when they may wait."""
 
-    Calls on one connection never overlap: while a call runs in a thread, later calls wait in order
-    behind it, as they would in aiosqlite's queue. That matters when the caller gives up on the call in
-    the thread (a cancelled request, a test's teardown): SQLAlchemy then closes the connection, and a
-    close running beside a statement in another thread would crash SQLite itself.
-    """
+    engine: InlineSQLiteEngine
 
-    def __init__(self) -> None:
-        self._in_thread: asyncio.Future[Any] | None = None
-        self._busy_ms: int | None = None  # the connection's busy timeout, read once
-        self._waiting: collections.deque[tuple[asyncio.Future[Any] | None, Callable[[], Any]]] = collections.deque()
+    def __init__(self, async_engine: InlineSQLiteEngine, sync_connection: Connection | None = None) -> None:
+        super().__init__(async_engine, sync_connection)
+        self._slot: asyncio.Semaphore | None = None
 
-    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
-        if self._in_thread is not None:
-            self._waiting.append(item)
-            return
-        self._run(item)
+    async def start(self, is_ctxmanager: bool = False) -> AsyncConnection:
+        if self.sync_connection:
+            raise exc.InvalidRequestError("connection is already started")
+        free = self.engine.free_connections()
+        await free.acquire()
+        try:
+            # Opening one is a file's open and connection-local PRAGMAs (WAL is set once, by create_engine).
+            connection = self.sync_engine.connect()
+        except BaseException:
+            free.release()
+            raise
+        self._slot = free
+        self.sync_connection = self._assign_proxied(connection)
+        return self
 
-    def _run(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
-        future, function = item
-        taker = _lock_taker(function) if future is not None else None
-        if future is not None and taker is not None:
-            connection, verb = taker
-            if verb in _PLAIN_WRITES and self._without_waiting(future, function, connection):
-                return
-            pending = future.get_loop().run_in_executor(None, function)
-            self._in_thread = pending
-            pending.add_done_callback(functools.partial(self._thread_done, future))
+    def begin(self) -> AsyncTransaction:
+        return InlineSQLiteTransaction(self)
+
+    def begin_nested(self) -> AsyncTransaction:
+        return InlineSQLiteTransaction(self, nested=True)
+
+    async def commit(self) -> None:
+        self._proxied.commit()
+
+    async def rollback(self) -> None:
+        self._proxied.rollback()
+
+    async def close(self) -> None:
+        if self.sync_connection is None:
             return
         try:
-            result = function()
-        except Exception as error:  # noqa: BLE001 (handed to the awaiting caller, as aiosqlite's thread does)
-            if future is not None and not future.done():
-                future.set_exception(error)
-            return
-        if future is not None and not future.done():
-            future.set_result(result)
-
-    def _without_waiting(self, future: asyncio.Future[Any], function: Callable[[], Any],
-                         connection: sqlite3.Connection) -> bool:
-        """Run a first write here if SQLite's write lock is free; False (nothing done) if it is held."""
-        if self._busy_ms is None:
-            self._busy_ms = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
-        connection.execute("PRAGMA busy_timeout = 0")
-        try:
-            result = function()
-        except sqlite3.OperationalError as error:
-            if _busy(error):
-                connection.rollback()  # the BEGIN sqlite3 issued before the statement holds no lock
-                return False
-            if not future.done():
-                future.set_exception(error)
-            return True
-        except Exception as error:  # noqa: BLE001 (handed to the awaiting caller, as aiosqlite's thread does)
-            if not future.done():
-                future.set_exception(error)
-            return True
+            self.sync_connection.close()  # back to the pool, rolled back
         finally:
-            connection.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-        if not future.done():
-            future.set_result(result)
-        return True
+            slot, self._slot = self._slot, None
+            if slot is not None:
+                slot.release()
 
-    def _thread_done(self, future: asyncio.Future[Any], done: asyncio.Future[Any]) -> None:
-        self._in_thread = None
-        _settle(future, done)
-        while self._waiting and self._in_thread is None:
-            self._run(self._waiting.popleft())
+    async def execute(self, statement: Any, parameters: Any = None, *,  # type: ignore[override]
+                      execution_options: Any = None) -> Any:
+        sync = self._proxied
+        return await self._call(_kind_of(statement), functools.partial(
+            sync.execute, statement, parameters, execution_options=execution_options))
+
+    async def exec_driver_sql(self, statement: str, parameters: Any = None,
+                              execution_options: Any = None) -> Any:
+        sync = self._proxied
+        return await self._call(_kind_of(statement), functools.partial(
+            sync.exec_driver_sql, statement, parameters, execution_options))
+
+    async def run_sync(self, fn: Callable[..., T], *arg: Any, **kw: Any) -> T:  # type: ignore[override]
+        return await _in_thread(functools.partial(fn, self._proxied, *arg, **kw))
+
+    async def _call(self, kind: _Kind, call: Callable[[], T]) -> T:
+        if kind is _Kind.READ:
+            return call()
+        raw = self._proxied.connection.dbapi_connection
+        if raw is None or raw.in_transaction:  # this connection holds the write lock: nothing to wait for
+            return call()
+        if kind is _Kind.WRITE:
+            raw.execute("PRAGMA busy_timeout = 0")
+            try:
+                return call()
+            except exc.OperationalError as error:
+                if not _busy(error.orig):
+                    raise
+                raw.rollback()  # the BEGIN sqlite3 issued before the statement holds no lock
+            finally:
+                raw.execute(f"PRAGMA busy_timeout = {self.engine.busy_ms}")
+        return await _in_thread(call)
 
 
-class InlineConnection(aiosqlite.Connection):
-    """An aiosqlite connection that starts no thread of its own (see the module docstring)."""
+class InlineSQLiteTransaction(AsyncTransaction):
+    """Begin, commit and roll back on the loop's thread: none of them waits for a lock in WAL mode."""
 
-    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
-        super().__init__(connector, iter_chunk_size=64)
-        self._tx = _Runner()  # type: ignore[assignment]
+    connection: InlineSQLiteConnection
 
-    def __await__(self) -> Generator[Any, None, aiosqlite.Connection]:
-        return self._connect().__await__()
+    async def start(self, is_ctxmanager: bool = False) -> AsyncTransaction:
+        sync = self.connection._proxied
+        self.sync_transaction = self._assign_proxied(sync.begin_nested() if self.nested else sync.begin())
+        if is_ctxmanager:
+            self.sync_transaction.__enter__()
+        return self
+
+    async def commit(self) -> None:
+        self._proxied.commit()
+
+    async def rollback(self) -> None:
+        self._proxied.rollback()
+
+    async def close(self) -> None:
+        self._proxied.close()
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        self._proxied.__exit__(type_, value, traceback)
 
 
-def inline_connector(database: str, timeout: float) -> Callable[[], Any]:
-    """An ``async_creator`` for SQLAlchemy: opens ``database`` as an InlineConnection."""
-
-    async def connect() -> aiosqlite.Connection:
-        # check_same_thread=False: lock-taking calls run in a pool thread, and the engine's pool may hand
-        # a connection to another event loop's thread; calls never overlap on one connection.
-        return await InlineConnection(lambda: sqlite3.connect(database, timeout=timeout, check_same_thread=False))
-
-    return connect
+async def _in_thread(call: Callable[[], T]) -> T:
+    """Run ``call`` in a thread; a cancelled caller still waits for it (see the module docstring)."""
+    return await anyio.to_thread.run_sync(call, abandon_on_cancel=False)
