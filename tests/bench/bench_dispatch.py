@@ -18,6 +18,13 @@ process) then sets the pace, not the workers. So the workers are also timed alon
 first, then the workers start and drain the queue (``postgresql_{n}_workers_drain_orders_per_s`` and
 ``postgresql_drain_speedup_2_over_1``), with each process's CPU per order (worker, sandbox, PostgreSQL's
 backends) for the model in the README. ``cores`` and ``load_average`` say how much of the machine was free.
+
+Those drains are CPU-bound: on a 2-core machine the two workers share their cores with the sandbox and
+PostgreSQL, so "two cores free for them" cannot be had. The last pair of drains holds every vendor
+answer back ``BENCH_VENDOR_LATENCY`` seconds (0.1 by default, the sandbox's own fault setting; a real
+vendor answers across the internet): each worker then needs a fraction of a core, and
+``postgresql_latency_speedup_2_over_1`` shows whether a second worker adds what the first has, that is
+whether anything in the queue or the database makes workers wait for each other.
 """
 
 from __future__ import annotations
@@ -50,6 +57,8 @@ from ..sandbox_access import CONTROL
 from .servers import scratch_postgresql, uvicorn_process
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000"))
+LATENCY = float(os.environ.get("BENCH_VENDOR_LATENCY", "0.1"))
+"""Seconds each vendor answer is held back in the PostgreSQL scaling run with latency."""
 POSTED: list[float] = []
 
 
@@ -157,8 +166,11 @@ async def _place_all(settings: Settings, sandbox: str, workers: int, drain: bool
         await runtime.close()
 
 
-def _measure(base: Settings, workers: int, drain: bool = False) -> dict[str, float]:
+def _measure(base: Settings, workers: int, drain: bool = False, latency: float = 0.0) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder, uvicorn_process("tests.bench.pwinty_app:create") as sandbox:
+        if latency:  # every call answered `latency` seconds late, as a vendor across the internet is
+            httpx.post(f"{sandbox}/_control/faults", headers=CONTROL,
+                       json={"slow_rate": 1.0, "slow_seconds": latency}).raise_for_status()
         settings = replace(base, data_dir=Path(folder), vendor_accounts=write_accounts(Path(folder), sandbox),
                            rate_limit=10**7)
         if not settings.database_url:
@@ -225,5 +237,18 @@ def run() -> dict[str, Any]:
             figures[f"postgresql_{workers}_workers_drain_{name}_cpu_ms_per_order"] = round(drained[f"{name}_cpu_ms"], 2)
     figures["postgresql_drain_speedup_2_over_1"] = round(
         figures["postgresql_2_workers_drain_orders_per_s"] / figures["postgresql_1_workers_drain_orders_per_s"], 2)
+    # The same, with the vendor's answers LATENCY seconds late (as across the internet): each worker then
+    # waits more than it computes, so two of them have the cores they need on this machine, which the
+    # CPU-bound runs above cannot give them beside the sandbox and PostgreSQL.
+    for workers in (1, 2):
+        with scratch_postgresql() as url:
+            if url is None:
+                return figures
+            drained = _measure(replace(base, database_url=url), workers, drain=True, latency=LATENCY)
+        figures[f"postgresql_{workers}_workers_latency_drain_orders_per_s"] = round(ORDERS / drained["seconds"], 1)
+    figures["vendor_latency_s"] = LATENCY
+    figures["postgresql_latency_speedup_2_over_1"] = round(
+        figures["postgresql_2_workers_latency_drain_orders_per_s"]
+        / figures["postgresql_1_workers_latency_drain_orders_per_s"], 2)
     figures["load_average_after"] = round(os.getloadavg()[0], 1)
     return figures
