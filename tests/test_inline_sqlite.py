@@ -53,7 +53,7 @@ async def test_reads_and_free_writes_run_on_the_loops_thread(database: str) -> N
     assert threads == [threading.get_ident()] * 2
 
 
-async def test_a_write_that_meets_a_lock_waits_in_a_thread_while_the_loop_goes_on(database: str) -> None:
+async def test_a_write_that_meets_a_lock_waits_while_the_loop_goes_on(database: str) -> None:
     engine = create_engine(f"sqlite:///{database}")
     holder = _holding_the_write_lock(database)
     ticks = 0
@@ -84,16 +84,32 @@ async def test_a_write_that_meets_a_lock_waits_in_a_thread_while_the_loop_goes_o
         await engine.dispose()
 
 
-async def test_a_caller_that_gives_up_waits_for_its_statement_before_the_connection_is_closed(
+async def test_a_write_that_never_gets_the_lock_fails_after_the_busy_timeout(database: str) -> None:
+    sync = sqlalchemy.create_engine(f"sqlite+pysqlite:///{database}", connect_args={"timeout": 0.3,
+                                                                                  "check_same_thread": False})
+    engine = InlineSQLiteEngine(sync, busy_timeout=0.3, connections=2)
+    holder = _holding_the_write_lock(database)
+    started = time.monotonic()
+    try:
+        with pytest.raises(sqlalchemy.exc.OperationalError, match="database is locked"):
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (1)"))
+        assert 0.3 <= time.monotonic() - started < 2
+    finally:
+        holder.close()
+        await engine.dispose()
+
+
+async def test_a_caller_that_gives_up_waits_for_its_statement_in_a_thread_before_the_connection_is_closed(
         database: str) -> None:
     sync = sqlalchemy.create_engine(f"sqlite+pysqlite:///{database}", pool_size=1, max_overflow=0,
                                     connect_args={"timeout": 0.5, "check_same_thread": False})
     engine = InlineSQLiteEngine(sync, busy_timeout=0.5, connections=1)
     holder = _holding_the_write_lock(database)
 
-    async def write() -> None:
+    async def write() -> None:  # DDL that meets the lock waits in a thread, with SQLite's busy handler
         async with engine.connect() as conn:
-            await conn.execute(text("INSERT INTO t VALUES (1)"))
+            await conn.execute(text("CREATE TABLE u (x INTEGER)"))
 
     try:
         writer = asyncio.ensure_future(write())
