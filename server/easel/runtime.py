@@ -17,13 +17,13 @@ from .dispatch.build import build_dispatch
 from .dispatch.service import Dispatch
 from .domain.options import OptionTables, load_option_tables
 from .domain.pricing import PriceTable, load_price_table
+from .http_client import shared_client
 from .secret_box import SecretBox, load_secret_box
 from .services.merchant_directory import MerchantDirectory
 from .services.orders import Orders
 from .services.products import Products
 from .settings import Settings, SettingsError
 from .storage.engine import create_engine
-from .tls import client_context
 from .vendors.capability import Capability
 
 
@@ -49,8 +49,7 @@ class Runtime:
         engine = create_engine(settings.resolved_database_url)
         tables = load_option_tables()
         prices = load_price_table(tables)
-        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False,
-                                 headers={"User-Agent": "easel"}, verify=client_context())
+        http = shared_client()  # no cookie jar (shared by every merchant), cheaper connections
         limiter = _rate_limiter(settings, engine)
         dispatch = build_dispatch(settings, engine, secrets, tables, http, builtin_sandboxes=builtin_sandboxes)
         # What is offered is what can be made: the merchant's routing x mapping tables x accounts per mode.

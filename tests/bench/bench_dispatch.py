@@ -8,7 +8,7 @@ and with two workers, the PostgreSQL part only when a server answers at ``TEST_D
 (the workers run meanwhile). ``BENCH_ORDERS=300`` and ``BENCH_SQLITE_ONLY=1`` make a quick run.
 
 The baseline, in the same run: ``vendor_calls_only_s`` is the same four Pwinty calls per order (create,
-add images, submission status, submit) made by easel's Pwinty adapter straight at a fresh sandbox with
+add images, submission status, submit) made by easel's Pwinty adapter and HTTP client straight at a fresh sandbox with
 the worker's concurrency, and no database, queue or order API: the floor the sandbox and the HTTP client
 set. ``sqlite_ratio`` is the SQLite time over it. What the worker adds above it is durability (an intent
 row before each call that is not safe to repeat, the order's status, the next job).
@@ -45,6 +45,7 @@ import asyncpg
 import httpx
 
 from easel.demo.seed import seed_demo
+from easel.http_client import shared_client
 from easel.runtime import Runtime
 from easel.secret_box import new_key
 from easel.settings import Settings
@@ -185,7 +186,7 @@ async def _vendor_calls(sandbox: str, concurrency: int) -> float:
     item = PrintItem(sku="GLOBAL-CAN-10x12", image_url="http://127.0.0.1:8000/vendor-files/MP148A/x.jpg",
                      attributes={"wrap": "MirrorWrap", "edge": "19mm"})
     pending = iter(range(ORDERS))
-    async with httpx.AsyncClient() as http:
+    async with shared_client() as http:  # the client the worker uses, so the floor pays what easel pays
         adapter = PwintyAdapter(http, merchant_id="sandbox-merchant", api_key="sandbox-key", base_url=sandbox)
 
         async def one_at_a_time() -> None:
