@@ -4,11 +4,13 @@ lease-holding worker, failures back off and then park, and the CLI lists, shows,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import event
 
 from easel.cli import main
 from easel.dispatch import queue
@@ -49,6 +51,25 @@ async def test_an_expired_lease_is_taken_over_and_the_old_holder_cannot_finish(r
         assert taken.id == first.id
         assert not await queue.finish(conn, first, "dead", now=clock())
         assert await queue.finish(conn, taken, "w2", now=clock())
+
+
+@pytest.mark.anyio
+async def test_claims_take_due_and_abandoned_jobs_alike_oldest_first(runtime: Runtime) -> None:
+    """Queued jobs that are due and running jobs whose lease ran out are one line, by ``run_after``."""
+    clock = FakeClock()
+    async with runtime.engine.begin() as conn:
+        await queue.enqueue(conn, "k", "abandoned", now=clock())
+        [abandoned] = await queue.claim(conn, "dead", limit=1, lease=5, now=clock())
+        clock.advance(1)
+        await queue.enqueue(conn, "k", "due", now=clock())
+        await queue.enqueue(conn, "k", "later", run_after=clock() + timedelta(hours=1), now=clock())
+        assert await queue.claim(conn, "w", limit=5, lease=5, now=clock()) != []  # "due" only: the lease holds
+        clock.advance(10)
+        await queue.enqueue(conn, "k", "due again", now=clock())
+        [first] = await queue.claim(conn, "w2", limit=1, lease=5, now=clock())
+        assert first.id == abandoned.id and first.runs == 2
+        claimed = await queue.claim(conn, "w2", limit=5, lease=5, now=clock())
+        assert [j.key for j in claimed] == ["due", "due again"]  # "due" was abandoned by "w" in turn
 
 
 @pytest.mark.anyio
@@ -147,3 +168,52 @@ def test_the_jobs_commands(settings: Settings, monkeypatch: pytest.MonkeyPatch) 
     assert runner.invoke(main, ["jobs", "cancel", str(job_id)]).exit_code == 0
     missing = runner.invoke(main, ["jobs", "retry", "12345"])
     assert missing.exit_code == 1 and "no parked or cancelled job 12345" in missing.output
+
+
+@pytest.mark.anyio
+async def test_a_busy_worker_claims_each_slots_next_job_as_it_records_the_last(runtime: Runtime) -> None:
+    """The transaction that marks a job done also claims the freed slot's next job: a busy worker spends
+    no transaction of its own on claiming (every job still runs, once)."""
+    ran: list[int] = []
+    all_ran = asyncio.Event()
+
+    async def work(job: queue.Job) -> None:
+        ran.append(int(job.payload["n"]))
+        if len(ran) == 8:
+            all_ran.set()
+
+    open_: dict[int, list[str]] = {}  # per connection: slots write side by side on PostgreSQL
+    transactions: list[list[str]] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.startswith("UPDATE jobs"):  # (not this test's own reads)
+            open_.setdefault(id(conn), []).append(statement)
+
+    def committed(conn: object) -> None:
+        transactions.append(open_.pop(id(conn), []))
+
+    worker = Worker(runtime.engine, {"work": JobKind(work)}, concurrency=2, poll=0.05)
+    async with runtime.engine.begin() as conn:
+        for n in range(8):
+            await queue.enqueue(conn, "work", f"work:{n}", {"n": n})
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", seen)
+    event.listen(runtime.engine.sync_engine, "commit", committed)
+    try:
+        running = asyncio.create_task(worker.run())
+        await asyncio.wait_for(all_ran.wait(), 20)
+        for _ in range(200):  # the last completions commit after their handlers return
+            async with runtime.engine.connect() as conn:
+                if {j.status for j in await queue.list_jobs(conn)} == {"done"}:
+                    break
+            await asyncio.sleep(0.05)
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    finally:
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", seen)
+        event.remove(runtime.engine.sync_engine, "commit", committed)
+    assert sorted(ran) == list(range(8))
+    claims_with_a_finish = [t for t in transactions if any("jobs.runs +" in s for s in t) and len(t) > 1]
+    assert len(claims_with_a_finish) == 8  # each completion claimed the slot's next job (the last two: none)
+    async with runtime.engine.connect() as conn:
+        assert {(j.status, j.runs) for j in await queue.list_jobs(conn)} == {("done", 1)}

@@ -67,22 +67,32 @@ def _part(row: Row[Any]) -> Part:
                 list(row.items), dict(row.detail), row.updated_at, row.created_at)
 
 
+_INSERT_PART = insert(vendor_orders).returning(vendor_orders.c.id)
+"""Built once: every order plans its parts (the values come as parameters)."""
+
+
 async def insert_parts(conn: AsyncConnection, order_id: int, order_reference: str,
                        parts: Sequence[NewPart], first_position: int = 1) -> list[int]:
     """Insert an order's parts; the vendor reference is ``<order reference>-<n>`` (stable, unique)."""
+    return [p.id for p in await add_parts(conn, order_id, order_reference, parts, first_position)]
+
+
+async def add_parts(conn: AsyncConnection, order_id: int, order_reference: str, parts: Sequence[NewPart],
+                    first_position: int = 1) -> list[Part]:
+    """:func:`insert_parts`, returning the parts as written (built from the values, not read back)."""
     now = utcnow()
-    ids: list[int] = []
+    added: list[Part] = []
     for position, part in enumerate(parts, start=first_position):
-        result = await conn.execute(
-            insert(vendor_orders).values(
-                order_id=order_id, position=position, vendor=part.vendor, role=part.role, sandbox=part.sandbox,
-                reference=f"{order_reference}-{position}", step="planned", progress=int(Progress.PLANNED),
-                cancelled=False, vendor_status="", items=part.items, detail=part.detail, created_at=now,
-                updated_at=now,
-            ).returning(vendor_orders.c.id)
-        )
-        ids.append(int(result.scalar_one()))
-    return ids
+        reference = f"{order_reference}-{position}"
+        result = await conn.execute(_INSERT_PART, {
+            "order_id": order_id, "position": position, "vendor": part.vendor, "role": part.role,
+            "sandbox": part.sandbox, "reference": reference, "step": "planned", "progress": int(Progress.PLANNED),
+            "cancelled": False, "vendor_status": "", "items": part.items, "detail": part.detail, "created_at": now,
+            "updated_at": now})
+        added.append(Part(int(result.scalar_one()), order_id, position, part.vendor, part.role, part.sandbox,
+                          reference, None, "planned", Progress.PLANNED, False, "", list(part.items),
+                          dict(part.detail), now, now))
+    return added
 
 
 _PARTS_OF = (select(vendor_orders).where(vendor_orders.c.order_id == bindparam("order_id"))
@@ -107,14 +117,15 @@ async def parts_by_vendor_ref(conn: AsyncConnection, vendor: str, vendor_ref: st
     return [_part(r) for r in rows]
 
 
-_UPDATES: dict[tuple[bool, bool, bool, bool, bool], Any] = {}
+_UPDATES: dict[tuple[bool, bool, bool, bool, bool, bool], Any] = {}
 
 
-def _update_statement(step: bool, vendor_ref: bool, progress: bool, vendor_status: bool, detail: bool) -> Any:
+def _update_statement(step: bool, vendor_ref: bool, progress: bool, vendor_status: bool, detail: bool,
+                      unless_withdrawn: bool = False) -> Any:
     """One ``UPDATE`` of a part for this set of fields, built on first use. Progress is raised, never
     lowered (``CASE``: every SET sees the row as it was); ``updated_at`` moves with a new step, news from
-    the vendor, or a rise in progress."""
-    key = (step, vendor_ref, progress, vendor_status, detail)
+    the vendor, or a rise in progress. ``unless_withdrawn``: leave a withdrawn part as it is."""
+    key = (step, vendor_ref, progress, vendor_status, detail, unless_withdrawn)
     if key in _UPDATES:
         return _UPDATES[key]
     col = vendor_orders.c
@@ -136,15 +147,18 @@ def _update_statement(step: bool, vendor_ref: bool, progress: bool, vendor_statu
     else:
         values["updated_at"] = now
     statement = update(vendor_orders).where(col.id == bindparam("b_part_id")).values(**values)
+    if unless_withdrawn:
+        statement = statement.where(col.step != WITHDRAWN)
     _UPDATES[key] = statement
     return statement
 
 
 async def update_part(conn: AsyncConnection, part_id: int, *, step: str | None = None, vendor_ref: str | None = None,
                       progress: Progress | None = None, vendor_status: str | None = None,
-                      detail: dict[str, Any] | None = None) -> None:
+                      detail: dict[str, Any] | None = None, unless_withdrawn: bool = False) -> bool:
     """Write what is given in one statement: a step (and the vendor's id), progress (only raised), the
-    vendor's status and the part's bookkeeping."""
+    vendor's status and the part's bookkeeping. Returns whether the part was written (``unless_withdrawn``:
+    not when it is withdrawn)."""
     params: dict[str, Any] = {"b_part_id": part_id, "b_now": utcnow()}
     if step is not None:
         params["b_step"] = step
@@ -157,8 +171,8 @@ async def update_part(conn: AsyncConnection, part_id: int, *, step: str | None =
     if detail is not None:
         params["b_detail"] = detail
     statement = _update_statement(step is not None, vendor_ref is not None, progress is not None,
-                                  vendor_status is not None, detail is not None)
-    await conn.execute(statement, params)
+                                  vendor_status is not None, detail is not None, unless_withdrawn)
+    return bool((await conn.execute(statement, params)).rowcount)
 
 
 async def record_step(conn: AsyncConnection, part_id: int, step: str, vendor_ref: str | None = None,

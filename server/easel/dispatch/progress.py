@@ -74,9 +74,24 @@ async def all_tracking(conn: AsyncConnection, order_id: int) -> list[dict[str, s
 
 
 async def refresh_status(conn: AsyncConnection, order_id: int, new_tracking: Sequence[Tracking] = (),
-                         parts: Sequence[Part] | None = None) -> str | None:
+                         parts: Sequence[Part] | None = None, expected: str | None = None) -> str | None:
     """Move the order to the status its parts give, if that is forward; emit the events. Returns it.
-    ``parts``: the order's parts as this transaction wrote them, when the caller has just read them."""
+    ``parts``: the order's parts as this transaction wrote them, when the caller has just read them.
+    ``expected``: the status the caller believes the order has; when it is right, the move is one guarded
+    ``UPDATE … RETURNING`` instead of a read and an update (when it is not, nothing moves and the order is
+    read as without it)."""
+    if expected is not None and not new_tracking:
+        if parts is None:
+            parts = await part_store.parts_of(conn, order_id)
+        derived = derive([p.state for p in parts])
+        if derived is not None and derived not in (OrderStatus.IN_TRANSIT, OrderStatus.DELIVERED) \
+                and advances(expected, derived):
+            went = (await conn.execute(_ADVANCE_FROM, {"order_id": order_id, "status": derived.value,
+                                                       "previous": expected, "updated_at": utcnow()})).first()
+            if went is not None:
+                await emit(conn, order_id, went.merchant_id, EVENT_TYPES[derived],
+                           {"status": derived.value, "previous": expected}, went.callback_url)
+                return derived.value
     row = (await conn.execute(_ORDER_STATE, {"order_id": order_id})).first()
     if row is None:
         return None
@@ -107,12 +122,29 @@ _ADVANCE = {
 }
 """Per status it moves to: the guarded ``UPDATE`` that moves an order only forward, built once."""
 
+_ADVANCE_FROM = (
+    update(orders).where(orders.c.id == bindparam("order_id"), orders.c.status == bindparam("previous"))
+    .values(status=bindparam("status"), status_reason="", updated_at=bindparam("updated_at"))
+    .returning(orders.c.merchant_id,
+               select(merchants.c.callback_url).where(merchants.c.id == orders.c.merchant_id)
+               .scalar_subquery().label("callback_url"))
+)
+"""The move from a status the caller knows (checked forward in Python), returning what the event needs."""
+
 
 async def apply_snapshot(conn: AsyncConnection, part: Part, snap: Snapshot, *, step: str | None = None,
-                         vendor_ref: str | None = None) -> None:
+                         vendor_ref: str | None = None, expected: str | None = None) -> None:
     """Record a vendor's view of a part (only forward) and update the merchant order from it; with
     ``step`` (and ``vendor_ref``), record that step in the same statement (``submitted``: the call it
-    followed is made, and what it gave is applied at once)."""
+    followed is made, and what it gave is applied at once). ``expected``: the order's status as the caller
+    believes it (see :func:`refresh_status`)."""
+    if not (snap.detail or snap.cancelled or snap.tracking):
+        # Nothing here depends on what is stored now but the step: the guard keeps a withdrawn part as it is.
+        if not await part_store.update_part(conn, part.id, step=step, vendor_ref=vendor_ref, progress=snap.progress,
+                                            vendor_status=snap.vendor_status, unless_withdrawn=True):
+            return  # taken back from its vendor and replaced (or gone): its news no longer concerns the order
+        await refresh_status(conn, part.order_id, expected=expected)
+        return
     part = await part_store.get_part(conn, part.id) or part  # what is stored now, not what the caller read
     if part.step == part_store.WITHDRAWN:
         return  # taken back from its vendor and replaced: its news no longer concerns the order
@@ -128,7 +160,7 @@ async def apply_snapshot(conn: AsyncConnection, part: Part, snap: Snapshot, *, s
         item = part.items[0] if part.items else {}
         await emit(conn, part.order_id, int(merchant_id or 0), RETOUCHED,
                    {"item_id": item.get("item_id"), "position": item.get("position"), "vendor": part.vendor})
-    await refresh_status(conn, part.order_id, added)
+    await refresh_status(conn, part.order_id, added, expected=expected)
 
 
 async def hold(conn: AsyncConnection, order_id: int, reason: str) -> bool:

@@ -32,10 +32,9 @@ from ..secret_box import SecretBox
 from ..services.products import Product
 from ..services.vendor_accounts import OwnAccountCache
 from ..services.vendor_calls import CallMeter
-from ..storage import catalog as catalog_store
 from ..storage import merchants as merchant_store
 from ..storage.orders import StoredItem, StoredOrder, order_for_merchant
-from ..storage.tables import orders, vendor_callbacks
+from ..storage.tables import artworks, orders, vendor_callbacks
 from ..storage.types import utcnow
 from ..storage.upsert import insert_ignoring_duplicates
 from ..vendors.base import count_calls_for
@@ -57,6 +56,13 @@ log = logging.getLogger("easel.dispatch")
 
 HOLDING_KINDS = ("dispatch",)
 _MERCHANT_OF = select(orders.c.merchant_id).where(orders.c.id == bindparam("order_id"))
+_ARTWORK_IMAGES = (select(artworks.c.code, artworks.c.image)
+                   .where(artworks.c.code.in_(bindparam("codes", expanding=True))))
+
+
+def _external_url(item: StoredItem) -> str:
+    """The item's own image URL when the merchant gave one (no artwork to look up), else ''."""
+    return str(item.image.get("url") or "") if item.image.get("type") == "external" else ""
 
 
 class Dispatch:
@@ -117,12 +123,16 @@ class Dispatch:
     async def _order(self, order_id: int, merchant_id: int | None = None) -> tuple[StoredOrder, Merchant] | None:
         """The order and its merchant (``merchant_id`` when the job knows it: one look-up fewer)."""
         async with self.engine.connect() as conn:
-            if merchant_id is None:
-                merchant_id = (await conn.execute(_MERCHANT_OF, {"order_id": order_id})).scalar()
-            if merchant_id is None:
-                return None
-            order = await order_for_merchant(conn, merchant_id, order_id)
-            merchant = await merchant_store.merchant_by_id(conn, merchant_id)
+            return await self._read_order(conn, order_id, merchant_id)
+
+    async def _read_order(self, conn: AsyncConnection, order_id: int,
+                          merchant_id: int | None) -> tuple[StoredOrder, Merchant] | None:
+        if merchant_id is None:
+            merchant_id = (await conn.execute(_MERCHANT_OF, {"order_id": order_id})).scalar()
+        if merchant_id is None:
+            return None
+        order = await order_for_merchant(conn, merchant_id, order_id)
+        merchant = await merchant_store.merchant_for_dispatch(conn, merchant_id) if order is not None else None
         if order is None or merchant is None:
             return None
         return order, merchant
@@ -142,30 +152,45 @@ class Dispatch:
     async def dispatch(self, job: Job) -> Then | None:
         """Plan the order (once) and submit each part not yet submitted, moving a part to the next vendor
         when its own cannot take it (``fallback.py``). The poll that follows is queued in the transaction
-        that marks this job done."""
+        that marks this job done; so is what the vendor said to the submission of an order's only part
+        (a transaction fewer: should this worker die or lose the job first, the part stays at its last
+        step, and the next attempt submits it again, which is safe)."""
         known = job.payload.get("merchant_id")
-        found = await self._order(int(job.payload["order_id"]), int(known) if known is not None else None)
-        if found is None:
-            return None
+        merchant_id = int(known) if known is not None else None
+        async with self.engine.connect() as conn:  # what the first round needs, in one check-out
+            found = await self._read_order(conn, int(job.payload["order_id"]), merchant_id)
+            if found is None or found[0].status == OrderStatus.CANCELLED:
+                return None
+            parts = await part_store.parts_of(conn, found[0].id)
+            images = await self._image_urls(conn, found[0]) if not parts else None
         order, merchant = found
-        if order.status == OrderStatus.CANCELLED:
-            return None
-        while await self._dispatch_round(order, merchant):
-            pass  # a part moved to other vendors: submit its replacements
+        deferred: list[Then] = []
+        if await self._dispatch_round(order, merchant, parts, images, deferred):
+            while await self._dispatch_round(order, merchant):
+                pass  # a part moved to other vendors: submit its replacements
 
-        async def queue_poll(conn: AsyncConnection) -> None:
+        async def complete(conn: AsyncConnection) -> None:
+            for write in deferred:
+                await write(conn)
             await queue.enqueue(conn, "poll", f"poll:{order.id}", {"order_id": order.id}, order_id=order.id,
                                 run_after=self.clock() + timedelta(seconds=self.poll_interval), now=self.clock())
 
-        return queue_poll
+        return complete
 
-    async def _dispatch_round(self, order: StoredOrder, merchant: Merchant) -> bool:
+    async def _dispatch_round(self, order: StoredOrder, merchant: Merchant, parts: list[Part] | None = None,
+                              images: dict[int, str] | None = None, deferred: list[Then] | None = None) -> bool:
         """Submit every part not yet submitted; returns True when a part was replaced (go round again).
-        Each replacement passes over one more vendor, so the rounds end."""
-        async with self.engine.connect() as conn:
-            parts = await part_store.parts_of(conn, order.id)
+        Each replacement passes over one more vendor, so the rounds end. ``parts`` (and, when there are
+        none, the items' ``images``): as the caller has just read them. ``deferred``: where the outcome of
+        submitting an order's only part is left for the job's completion (nothing comes after it here)."""
+        if parts is None:
+            async with self.engine.connect() as conn:
+                parts = await part_store.parts_of(conn, order.id)
         if not parts:
-            parts = await self._plan(order, merchant)
+            if images is None:
+                async with self.engine.connect() as conn:
+                    images = await self._image_urls(conn, order)
+            parts = await self._plan(order, merchant, images)
         retouched = await self._retouch(order, merchant, [p for p in parts if p.role == "retouch"])
         waiting = False
         fallback = self.fallback()
@@ -182,7 +207,7 @@ class Dispatch:
                 part = await self._use_retouched(part, retouched)
             if part.step != "submitted":
                 try:
-                    await self._submit(order, merchant, part)
+                    await self._submit(order, merchant, part, deferred if len(parts) == 1 else None)
                 except (VendorError, Refused) as err:
                     leaving = await fallback.consider(order, merchant, part, err)
                     if leaving is None:
@@ -220,20 +245,25 @@ class Dispatch:
             await part_store.set_items(conn, part.id, items)
         return replace(part, items=items)
 
-    async def _plan(self, order: StoredOrder, merchant: Merchant) -> list[Part]:
-        images = await self._image_urls(order)
+    async def _plan(self, order: StoredOrder, merchant: Merchant, images: Mapping[int, str]) -> list[Part]:
+        """Plan the order's parts and write them with the order's move (``order.status`` follows it: the
+        submissions that come next expect it)."""
         try:
             planned = plan(order, merchant, self.router, self.maps, lambda item: images[item.id],
                            lambda vendor: order.is_test or merchant.test_mode)
         except CannotPlan as err:
             raise Park(str(err)) from None
         async with self.engine.begin() as conn:
-            await part_store.insert_parts(conn, order.id, order.reference, planned)
-            parts = await part_store.parts_of(conn, order.id)
-            await progress.refresh_status(conn, order.id, parts=parts)
-            return parts
+            parts = await part_store.add_parts(conn, order.id, order.reference, planned)
+            status = await progress.refresh_status(conn, order.id, parts=parts, expected=order.status)
+        if status is not None:
+            order.status = status
+        return parts
 
-    async def _submit(self, order: StoredOrder, merchant: Merchant, part: Part) -> None:
+    async def _submit(self, order: StoredOrder, merchant: Merchant, part: Part,
+                      deferred: list[Then] | None = None) -> None:
+        """Submit one part through its driver and apply what the vendor said (left in ``deferred``, when
+        given, for the caller to write)."""
         driver = self.drivers.get(part.vendor)
         if driver is None:
             raise Refused(f"vendor {part.vendor} is not installed")
@@ -264,29 +294,32 @@ class Dispatch:
             raise
         if snap.final:
             snap = replace(snap, detail={**snap.detail, "final": True})
+        expected = order.status
+
+        async def apply(conn: AsyncConnection) -> None:
+            await progress.apply_snapshot(conn, part, snap, step="submitted" if done else None,
+                                          vendor_ref=done[-1] if done else None, expected=expected)
+
+        if deferred is not None:
+            deferred.append(apply)
+            return
         async with self.engine.begin() as conn:
-            if done:
-                await progress.apply_snapshot(conn, part, snap, step="submitted", vendor_ref=done[-1])
-            else:
-                await progress.apply_snapshot(conn, part, snap)
+            await apply(conn)
 
-    async def _image_urls(self, order: StoredOrder) -> dict[int, str]:
-        urls: dict[int, str] = {}
-        async with self.engine.connect() as conn:
-            for item in order.items:
-                urls[item.id] = await self._image_url(conn, item)
-        return urls
+    async def _image_urls(self, conn: AsyncConnection, order: StoredOrder) -> dict[int, str]:
+        """Per item, an absolute URL a vendor can fetch the print file from (the artworks in one statement)."""
+        codes = {item.artwork_code for item in order.items if not _external_url(item)}
+        stored: dict[str, str] = {}
+        if codes:
+            stored = {r.code: r.image for r in await conn.execute(_ARTWORK_IMAGES, {"codes": sorted(codes)})}
+        return {item.id: _external_url(item) or self._artwork_url(item.artwork_code, stored.get(item.artwork_code))
+                for item in order.items}
 
-    async def _image_url(self, conn: AsyncConnection, item: StoredItem) -> str:
-        """An absolute URL a vendor can fetch the print file from."""
-        url = str(item.image.get("url") or "")
-        if item.image.get("type") == "external" and url:
-            return url
-        artwork = await catalog_store.artwork_by_code(conn, item.artwork_code)
-        if artwork is not None and artwork.image.startswith(("http://", "https://")):
-            return artwork.image
-        suffix = "." + artwork.image.rsplit(".", 1)[-1].lower() if artwork and "." in artwork.image else ".jpg"
-        return f"{self.public_url}/vendor-files/{item.artwork_code}/{self.file_token(item.artwork_code)}{suffix}"
+    def _artwork_url(self, code: str, image: str | None) -> str:
+        if image is not None and image.startswith(("http://", "https://")):
+            return image
+        suffix = "." + image.rsplit(".", 1)[-1].lower() if image and "." in image else ".jpg"
+        return f"{self.public_url}/vendor-files/{code}/{self.file_token(code)}{suffix}"
 
     def file_token(self, code: str) -> str:
         return self.secrets.derive(f"master:{code}")[:32]

@@ -5,7 +5,8 @@ One loop per process (``easel worker``, or inside ``easel serve``/``easel demo``
 the next state of the job:
 
 * returns → done (a handler may return a :data:`Then`: writes committed in the same transaction as
-  the job's completion, such as the job that follows it, saving a transaction);
+  the job's completion, such as the job that follows it, saving a transaction); in :meth:`Worker.run`
+  that transaction also claims the next due job for the slot it frees, saving the claim's own;
 * raises :class:`Reschedule` → queued again at the given time (a planned wait, not a failure);
 * raises a retryable error (a retryable ``VendorError``, ``OutboundFailed``, anything unexpected) →
   queued again after an exponential backoff with jitter, or parked once ``max_attempts`` failures are
@@ -120,8 +121,11 @@ class Worker:
                     await self._release()
 
     async def _run_slot(self, job: Job, slots: anyio.Semaphore) -> None:
+        """Run the job, then each job its completion claimed for this slot, until one claims none."""
         try:
-            await self.execute(job)
+            following: Job | None = job
+            while following is not None:
+                following = await self.execute(following, claim_next=True)
         finally:
             slots.release()
             self._wake.set()
@@ -151,14 +155,17 @@ class Worker:
             await self._wake.wait()
         self._wake = anyio.Event()
 
+    def _lease_fresh(self) -> bool:
+        """Whether this worker may claim without taking the SQLite lease first (see :meth:`_may_work`)."""
+        return not self.sqlite or (self._lease_renewed is not None
+                                   and self.clock() - self._lease_renewed < timedelta(seconds=self.lease / 3))
+
     async def _may_work(self) -> bool:
         """On SQLite, whether this worker holds the lease (taken or renewed here if a third of it has
         passed: renewing it on every round would cost a write transaction per job)."""
-        if not self.sqlite:
+        if self._lease_fresh():
             return True
         now = self.clock()
-        if self._lease_renewed is not None and now - self._lease_renewed < timedelta(seconds=self.lease / 3):
-            return True
         async with self.engine.begin() as conn:
             held = await queue.acquire_lease(conn, SQLITE_LEASE, self.name, seconds=self.lease, now=now)
         self._lease_renewed = now if held else None
@@ -196,9 +203,12 @@ class Worker:
 
     # -- one job ---------------------------------------------------------------------------------------------
 
-    async def execute(self, job: Job) -> None:
-        """Run one claimed job's handler and record the outcome."""
+    async def execute(self, job: Job, *, claim_next: bool = False) -> Job | None:
+        """Run one claimed job's handler and record the outcome. With ``claim_next``, the transaction
+        that records a completion also claims the next due job (returned, now held by this worker), so a
+        busy worker spends no transaction of its own on claiming."""
         kind = self.kinds[job.kind]
+        following: list[Job] = []
         try:
             try:
                 then = await kind.handler(job)
@@ -206,30 +216,38 @@ class Worker:
                 async with self.engine.begin() as conn:
                     await queue.reschedule(conn, job, self.name, at=later.at, now=self.clock(),
                                            error=later.reason or None)
-                return
+                return None
             except Park as stop:
                 await self._park(job, kind, str(stop))
-                return
+                return None
             except VendorError as err:
                 if not err.retryable:
                     await self._park(job, kind, str(err))
                 else:
                     await self._failed(job, kind, str(err), err.retry_after)
-                return
+                return None
             except OutboundFailed as err:
                 await self._failed(job, kind, str(err), None)
-                return
+                return None
             except Exception as err:
                 log.exception("job %s (%s) failed", job.id, job.kind)
                 await self._failed(job, kind, f"{type(err).__name__}: {err}", None)
-                return
+                return None
             async with self.engine.begin() as conn:
                 if not await queue.finish(conn, job, self.name, now=self.clock()):
                     log.warning("job %s finished after its lease was lost", job.id)
                 elif then is not None:
                     await then(conn)
+                claimed: list[Job] = []
+                if claim_next and self._lease_fresh():
+                    claimed = await queue.claim(conn, self.name, limit=1, lease=self.lease, now=self.clock(),
+                                                kinds=list(self.kinds))
+            following = claimed  # committed: held now (a failed commit claims nothing, and the job is let go)
+            self._held.update(j.id for j in following)
+            return following[0] if following else None
         finally:
-            self._held.discard(job.id)
+            if all(j.id != job.id for j in following):  # (a job re-armed while it ran may come straight back)
+                self._held.discard(job.id)
 
     async def _failed(self, job: Job, kind: JobKind, reason: str, retry_after: float | None) -> None:
         policy = kind.policy or self.policy
