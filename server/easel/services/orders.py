@@ -109,13 +109,13 @@ class Orders:
             max(1, cache_max_bytes), getsizeof=lambda entry: len(entry[1]) + 100)
 
     async def _price_item(self, merchant: Merchant, index: int, sku: str, border: ItemBorder | None,
-                          hardware: bool | None, problems: list[tuple[str, str]], *, is_test: bool = False
-                          ) -> Product | None:
+                          hardware: bool | None, problems: list[tuple[str, str]], *, is_test: bool = False,
+                          conn: AsyncConnection | None = None) -> Product | None:
         """The item priced, or None with its problems added: an unknown sku, choices that do not combine,
         or a configuration that cannot be made for the merchant in the order's mode."""
         prefix = f"items[{index}]"
         try:
-            base = await self.products.by_sku(merchant, sku)
+            base = await self.products.by_sku(merchant, sku, conn=conn)
         except HiddenArtwork as err:
             problems.append((f"{prefix}.sku", str(err)))
             return None
@@ -169,11 +169,31 @@ class Orders:
         if existing is not None:
             return existing, False
 
+        try:
+            # The skus (and a quote) are read on the transaction's connection: one check-out an order, not
+            # one more for the reads. On SQLite nothing is locked before the first INSERT.
+            async with self.engine.begin() as conn:
+                new = await self._new_order(conn, merchant, request, idempotency_key, fingerprint)
+                order_id = await order_store.insert_order(conn, new, "order.accepted",
+                                                          {"status": OrderStatus.PENDING.value})
+                if self.on_created is not None:
+                    await self.on_created(conn, merchant, order_id)
+        except IntegrityError:
+            # A concurrent request with the same number or key won the race: answer as a repeat.
+            existing = await self._existing(merchant, request.external_order_number, idempotency_key, fingerprint)
+            if existing is None:
+                raise
+            return existing, False
+        return order_id, True
+
+    async def _new_order(self, conn: AsyncConnection, merchant: Merchant, request: OrderRequest,
+                         idempotency_key: str | None, fingerprint: str) -> order_store.NewOrder:
+        """The order to write, its items priced (OrderProblem, QuoteProblem when it cannot be)."""
         problems: list[tuple[str, str]] = []
         priced: list[tuple[Product, Any]] = []
         for index, item in enumerate(request.items):
             product = await self._price_item(merchant, index, item.sku, item.border, item.security_hardware, problems,
-                                             is_test=bool(request.is_test))
+                                             is_test=bool(request.is_test), conn=conn)
             image = item.image
             if product is not None and image is not None:
                 if image.type == "external" and not image.url:
@@ -185,7 +205,7 @@ class Orders:
                 priced.append((product, item))
         if problems:
             raise OrderProblem(problems)
-        unit_prices = await self._quote_prices(merchant, request) if request.quote_id else None
+        unit_prices = await self._quote_prices(conn, merchant, request) if request.quote_id else None
 
         new_items = []
         for position, (product, item) in enumerate(priced):
@@ -212,19 +232,7 @@ class Orders:
             billing=request.billing.model_dump() if request.billing else None,
             shipping_method=request.shipping.method, quote_id=request.quote_id, items=new_items,
         )
-        try:
-            async with self.engine.begin() as conn:
-                order_id = await order_store.insert_order(conn, new, "order.accepted",
-                                                          {"status": OrderStatus.PENDING.value})
-                if self.on_created is not None:
-                    await self.on_created(conn, merchant, order_id)
-        except IntegrityError:
-            # A concurrent request with the same number or key won the race: answer as a repeat.
-            existing = await self._existing(merchant, request.external_order_number, idempotency_key, fingerprint)
-            if existing is None:
-                raise
-            return existing, False
-        return order_id, True
+        return new
 
     async def _existing(self, merchant: Merchant, number: str | None, key: str | None,
                         fingerprint: str) -> int | None:
@@ -325,10 +333,9 @@ class Orders:
                                                       created_at=now))
         return {"id": quote_id, "expires_at": expires, "items": items, "lines": lines, "total_cents": total}
 
-    async def _quote_prices(self, merchant: Merchant, request: OrderRequest) -> list[int]:
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(select(quotes).where(quotes.c.id == request.quote_id,
-                                                           quotes.c.merchant_id == merchant.id))).first()
+    async def _quote_prices(self, conn: AsyncConnection, merchant: Merchant, request: OrderRequest) -> list[int]:
+        row = (await conn.execute(select(quotes).where(quotes.c.id == request.quote_id,
+                                                       quotes.c.merchant_id == merchant.id))).first()
         if row is None:
             raise QuoteProblem(f"quote_id: unknown quote {request.quote_id}")
         if row.expires_at <= utcnow():

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..domain.catalog import Artwork
 from ..domain.configuration import (
@@ -141,12 +141,17 @@ class Products:
             raise UnknownArtwork(code)
         return found
 
-    async def by_sku(self, merchant: Merchant, sku: str, *, offered: bool = False) -> Product:
+    async def by_sku(self, merchant: Merchant, sku: str, *, offered: bool = False,
+                     conn: AsyncConnection | None = None) -> Product:
         """What a sku is, priced for this merchant; UnknownSku if easel never registered it (HiddenArtwork,
         one, when its artwork is hidden from the merchant's shop). With
-        ``offered``, NotOffered when it cannot be made for the merchant (``GET /products/:sku``)."""
-        async with self.engine.connect() as conn:
+        ``offered``, NotOffered when it cannot be made for the merchant (``GET /products/:sku``). Read on
+        ``conn`` when given (an order placed reads its skus on its own transaction's connection)."""
+        if conn is not None:
             found = await catalog_store.sku_for_shop(conn, sku, merchant.id)
+        else:
+            async with self.engine.connect() as own:
+                found = await catalog_store.sku_for_shop(own, sku, merchant.id)
         if found is None:
             raise UnknownSku(sku)
         choices, artwork, hidden = found

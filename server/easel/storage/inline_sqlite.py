@@ -144,6 +144,10 @@ class InlineSQLiteConnection(AsyncConnection):
             if slot is not None:
                 slot.release()
 
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        # AsyncConnection's own runs close() as a shielded task (it may await); this close never does.
+        await self.close()
+
     async def execute(self, statement: Any, parameters: Any = None, *,  # type: ignore[override]
                       execution_options: Any = None) -> Any:
         sync = self._proxied
