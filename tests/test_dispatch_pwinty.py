@@ -10,7 +10,9 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
+from sqlalchemy import event
 
+from easel.dispatch import parts as part_store
 from easel.dispatch import queue
 from easel.settings import Settings
 
@@ -158,6 +160,43 @@ async def test_an_unsubmittable_order_is_parked_on_hold_with_the_reason(settings
                     [parked] = await queue.list_jobs(conn, status="parked")
                 assert parked.kind == "dispatch" and parked.order_id == order_id
                 assert "order.on_hold" in [e["type"] for e in await _events(client, order_id)]
+        finally:
+            await runtime.close()
+
+
+async def test_an_only_part_is_written_with_the_intent_to_create_it(settings: Settings, tmp_path: Path) -> None:
+    """An order of one part writes its plan and the ``creating`` step in one transaction (one commit fewer
+    an order); the vendor order is still made once, and the part ends ``submitted``."""
+    writes: dict[int, list[str]] = {}  # per connection, the vendor order writes not yet committed
+    transactions: list[list[str]] = []
+
+    def seen(conn: object, cursor: object, statement: str, parameters: object, *args: object) -> None:
+        if statement.startswith(("INSERT INTO vendor_orders", "UPDATE vendor_orders")):
+            step = "creating" if "creating" in repr(parameters) else ""
+            writes.setdefault(id(conn), []).append(f"{statement.split(' ')[0]} {step}".strip())
+
+    def committed(conn: object) -> None:
+        if id(conn) in writes:
+            transactions.append(writes.pop(id(conn)))
+
+    with pwinty_sandbox(strict=True) as sandbox:
+        runtime = await fulfilment_runtime(settings, tmp_path, sandbox)
+        try:
+            async with api_client(runtime) as client:
+                order_id = await place(client, await styled_skus(runtime, "CG", "S"))
+                event.listen(runtime.engine.sync_engine, "before_cursor_execute", seen)
+                event.listen(runtime.engine.sync_engine, "commit", committed)
+                try:
+                    await worker(runtime).run_until_idle()
+                finally:
+                    event.remove(runtime.engine.sync_engine, "before_cursor_execute", seen)
+                    event.remove(runtime.engine.sync_engine, "commit", committed)
+                assert (await get_order(client, order_id))["status"] == "In Production"
+            assert transactions[0] == ["INSERT creating"]  # no part row before the intent to create it
+            assert ["INSERT"] not in transactions and len(transactions) == 3  # then the images, then done
+            assert list(sandbox_orders(sandbox)["countsByMerchantOrderId"].values()) == [1]
+            async with runtime.engine.connect() as conn:
+                assert [p.step for p in await part_store.parts_of(conn, order_id)] == ["submitted"]
         finally:
             await runtime.close()
 

@@ -78,19 +78,22 @@ async def insert_parts(conn: AsyncConnection, order_id: int, order_reference: st
 
 
 async def add_parts(conn: AsyncConnection, order_id: int, order_reference: str, parts: Sequence[NewPart],
-                    first_position: int = 1) -> list[Part]:
-    """:func:`insert_parts`, returning the parts as written (built from the values, not read back)."""
+                    first_position: int = 1, *, step: str = "planned", progress: Progress = Progress.PLANNED
+                    ) -> list[Part]:
+    """:func:`insert_parts`, returning the parts as written (built from the values, not read back).
+    ``step`` and ``progress``: a part's first step when it is written with it (the plan written with the
+    intent to create its only part: one transaction, not two)."""
     now = utcnow()
     added: list[Part] = []
     for position, part in enumerate(parts, start=first_position):
         reference = f"{order_reference}-{position}"
         result = await conn.execute(_INSERT_PART, {
             "order_id": order_id, "position": position, "vendor": part.vendor, "role": part.role,
-            "sandbox": part.sandbox, "reference": reference, "step": "planned", "progress": int(Progress.PLANNED),
+            "sandbox": part.sandbox, "reference": reference, "step": step, "progress": int(progress),
             "cancelled": False, "vendor_status": "", "items": part.items, "detail": part.detail, "created_at": now,
             "updated_at": now})
         added.append(Part(int(result.scalar_one()), order_id, position, part.vendor, part.role, part.sandbox,
-                          reference, None, "planned", Progress.PLANNED, False, "", list(part.items),
+                          reference, None, step, progress, False, "", list(part.items),
                           dict(part.detail), now, now))
     return added
 

@@ -46,7 +46,7 @@ from . import progress, queue
 from .drivers.base import Driver
 from .fallback import Fallback, Refused
 from .merchant_callbacks import MerchantCallbacks
-from .parts import WITHDRAWING, Part
+from .parts import WITHDRAWING, NewPart, Part
 from .planner import CannotPlan, plan
 from .queue import Job
 from .status import Progress
@@ -58,6 +58,21 @@ HOLDING_KINDS = ("dispatch",)
 _MERCHANT_OF = select(orders.c.merchant_id).where(orders.c.id == bindparam("order_id"))
 _ARTWORK_IMAGES = (select(artworks.c.code, artworks.c.image)
                    .where(artworks.c.code.in_(bindparam("codes", expanding=True))))
+
+
+class _Unwritten:
+    """An order's plan of one print part, not yet written: it is written with the part's first step
+    (``creating``), in that step's transaction, or when the submission fails before it (the fallback
+    needs the row). A crash before then leaves no part, so the next attempt plans again; nothing was sent."""
+
+    def __init__(self, order: StoredOrder, planned: NewPart) -> None:
+        self.planned = planned
+        self.written: Part | None = None
+        now = utcnow()
+        self.part = Part(0, order.id, 1, planned.vendor, planned.role, planned.sandbox, f"{order.reference}-1",
+                         None, "planned", Progress.PLANNED, False, "", list(planned.items), dict(planned.detail),
+                         now, now)
+        """What the driver is given (the row's id and times come with the write)."""
 
 
 def _external_url(item: StoredItem) -> str:
@@ -183,6 +198,7 @@ class Dispatch:
         Each replacement passes over one more vendor, so the rounds end. ``parts`` (and, when there are
         none, the items' ``images``): as the caller has just read them. ``deferred``: where the outcome of
         submitting an order's only part is left for the job's completion (nothing comes after it here)."""
+        unwritten: _Unwritten | None = None  # an only part, planned here and written with its first step
         if parts is None:
             async with self.engine.connect() as conn:
                 parts = await part_store.parts_of(conn, order.id)
@@ -190,7 +206,13 @@ class Dispatch:
             if images is None:
                 async with self.engine.connect() as conn:
                     images = await self._image_urls(conn, order)
-            parts = await self._plan(order, merchant, images)
+            planned = self._planned(order, merchant, images)
+            if len(planned) == 1 and planned[0].role == "print" \
+                    and not any(line.get("retouch") for line in planned[0].items):
+                unwritten = _Unwritten(order, planned[0])
+                parts = [unwritten.part]
+            else:
+                parts = await self._write_plan(order, planned)
         retouched = await self._retouch(order, merchant, [p for p in parts if p.role == "retouch"])
         waiting = False
         fallback = self.fallback()
@@ -207,8 +229,10 @@ class Dispatch:
                 part = await self._use_retouched(part, retouched)
             if part.step != "submitted":
                 try:
-                    await self._submit(order, merchant, part, deferred if len(parts) == 1 else None)
+                    await self._submit(order, merchant, part, deferred if len(parts) == 1 else None, unwritten)
                 except (VendorError, Refused) as err:
+                    if unwritten is not None:  # the fallback works on the part's row
+                        part = unwritten.written or (await self._write_plan(order, [unwritten.planned]))[0]
                     leaving = await fallback.consider(order, merchant, part, err)
                     if leaving is None:
                         raise
@@ -245,25 +269,33 @@ class Dispatch:
             await part_store.set_items(conn, part.id, items)
         return replace(part, items=items)
 
-    async def _plan(self, order: StoredOrder, merchant: Merchant, images: Mapping[int, str]) -> list[Part]:
-        """Plan the order's parts and write them with the order's move (``order.status`` follows it: the
-        submissions that come next expect it)."""
+    def _planned(self, order: StoredOrder, merchant: Merchant, images: Mapping[int, str]) -> list[NewPart]:
+        """The order's parts, as planned (parks the job when it cannot be planned)."""
         try:
-            planned = plan(order, merchant, self.router, self.maps, lambda item: images[item.id],
-                           lambda vendor: order.is_test or merchant.test_mode)
+            return plan(order, merchant, self.router, self.maps, lambda item: images[item.id],
+                        lambda vendor: order.is_test or merchant.test_mode)
         except CannotPlan as err:
             raise Park(str(err)) from None
+
+    async def _write_plan(self, order: StoredOrder, planned: list[NewPart]) -> list[Part]:
+        """Write the planned parts with the order's move, in a transaction of their own."""
         async with self.engine.begin() as conn:
-            parts = await part_store.add_parts(conn, order.id, order.reference, planned)
-            status = await progress.refresh_status(conn, order.id, parts=parts, expected=order.status)
+            return await self._add_parts(conn, order, planned)
+
+    async def _add_parts(self, conn: AsyncConnection, order: StoredOrder, planned: list[NewPart],
+                         step: str = "planned", progress_: Progress = Progress.PLANNED) -> list[Part]:
+        """Write the planned parts and move the order as they say (``order.status`` follows it: the
+        submissions that come next expect it)."""
+        parts = await part_store.add_parts(conn, order.id, order.reference, planned, step=step, progress=progress_)
+        status = await progress.refresh_status(conn, order.id, parts=parts, expected=order.status)
         if status is not None:
             order.status = status
         return parts
 
     async def _submit(self, order: StoredOrder, merchant: Merchant, part: Part,
-                      deferred: list[Then] | None = None) -> None:
+                      deferred: list[Then] | None = None, unwritten: _Unwritten | None = None) -> None:
         """Submit one part through its driver and apply what the vendor said (left in ``deferred``, when
-        given, for the caller to write)."""
+        given, for the caller to write). ``unwritten``: ``part`` is that plan's, written with its first step."""
         driver = self.drivers.get(part.vendor)
         if driver is None:
             raise Refused(f"vendor {part.vendor} is not installed")
@@ -275,6 +307,14 @@ class Dispatch:
         done: list[str | None] = []  # the vendor id that came with "submitted", once it has
 
         async def record(step: str, vendor_ref: str | None) -> None:
+            nonlocal part
+            if unwritten is not None and unwritten.written is None:
+                if step == "creating":  # (drivers' first step) the plan and the intent: one transaction
+                    async with self.engine.begin() as conn:
+                        written = await self._add_parts(conn, order, [unwritten.planned], step, Progress.SENDING)
+                    unwritten.written = part = replace(written[0], step=part.step, progress=part.progress)
+                    return
+                unwritten.written = part = (await self._write_plan(order, [unwritten.planned]))[0]
             if step == "submitted":  # announces no call: committed below with what the vendor said
                 done.append(vendor_ref)
                 return
@@ -292,6 +332,8 @@ class Dispatch:
                 async with self.engine.begin() as conn:
                     await part_store.record_step(conn, part.id, "submitted", done[-1])
             raise
+        if unwritten is not None and unwritten.written is None:  # a driver that recorded no step
+            unwritten.written = part = (await self._write_plan(order, [unwritten.planned]))[0]
         if snap.final:
             snap = replace(snap, detail={**snap.detail, "final": True})
         expected = order.status
