@@ -207,6 +207,13 @@ def _vendor_calls_only() -> float:
         return asyncio.run(_vendor_calls(sandbox, Settings().worker_concurrency))
 
 
+def _on_postgresql(base: Settings, workers: int, *, drain: bool = False,
+                   latency: float = 0.0) -> dict[str, float] | None:
+    """:func:`_measure` on a scratch PostgreSQL database; None when no server answers."""
+    with scratch_postgresql() as url:
+        return None if url is None else _measure(replace(base, database_url=url), workers, drain, latency)
+
+
 def run() -> dict[str, Any]:
     base = Settings(secret_key=new_key())
     figures: dict[str, Any] = {"orders": ORDERS, "cores": os.cpu_count(),
@@ -222,21 +229,19 @@ def run() -> dict[str, Any]:
     if os.environ.get("BENCH_SQLITE_ONLY"):
         return figures
     for workers in (1, 2):
-        with scratch_postgresql() as url:
-            if url is None:
-                figures["postgresql"] = "skipped: no server answers"
-                return figures
-            seconds = _measure(replace(base, database_url=url), workers)["seconds"]
+        placed = _on_postgresql(base, workers)
+        if placed is None:
+            figures["postgresql"] = "skipped: no server answers"
+            return figures
+        seconds = placed["seconds"]
         figures[f"postgresql_{workers}_workers_s"] = round(seconds, 2)
         figures[f"postgresql_{workers}_workers_orders_per_s"] = round(ORDERS / seconds, 1)
         figures[f"postgresql_{workers}_workers_posting_s"] = round(POSTED[-1], 2)
     figures["postgresql_speedup_2_over_1"] = round(
         figures["postgresql_1_workers_s"] / figures["postgresql_2_workers_s"], 2)
     for workers in (1, 2):
-        with scratch_postgresql() as url:
-            if url is None:
-                return figures
-            drained = _measure(replace(base, database_url=url), workers, drain=True)
+        if (drained := _on_postgresql(base, workers, drain=True)) is None:
+            return figures
         figures[f"postgresql_{workers}_workers_drain_orders_per_s"] = round(ORDERS / drained["seconds"], 1)
         for name in ("worker", "sandbox", "postgresql"):
             figures[f"postgresql_{workers}_workers_drain_{name}_cpu_ms_per_order"] = round(drained[f"{name}_cpu_ms"], 2)
@@ -246,10 +251,8 @@ def run() -> dict[str, Any]:
     # waits more than it computes, so two of them have the cores they need on this machine, which the
     # CPU-bound runs above cannot give them beside the sandbox and PostgreSQL.
     for workers in (1, 2):
-        with scratch_postgresql() as url:
-            if url is None:
-                return figures
-            drained = _measure(replace(base, database_url=url), workers, drain=True, latency=LATENCY)
+        if (drained := _on_postgresql(base, workers, drain=True, latency=LATENCY)) is None:
+            return figures
         figures[f"postgresql_{workers}_workers_latency_drain_orders_per_s"] = round(ORDERS / drained["seconds"], 1)
     figures["vendor_latency_s"] = LATENCY
     figures["postgresql_latency_speedup_2_over_1"] = round(

@@ -32,9 +32,10 @@ from ..secret_box import SecretBox
 from ..services.products import Product
 from ..services.vendor_accounts import OwnAccountCache
 from ..services.vendor_calls import CallMeter
+from ..storage import catalog as catalog_store
 from ..storage import merchants as merchant_store
 from ..storage.orders import StoredItem, StoredOrder, order_for_merchant
-from ..storage.tables import artworks, orders, vendor_callbacks
+from ..storage.tables import orders, vendor_callbacks
 from ..storage.types import utcnow
 from ..storage.upsert import insert_ignoring_duplicates
 from ..vendors.base import count_calls_for
@@ -56,8 +57,6 @@ log = logging.getLogger("easel.dispatch")
 
 HOLDING_KINDS = ("dispatch",)
 _MERCHANT_OF = select(orders.c.merchant_id).where(orders.c.id == bindparam("order_id"))
-_ARTWORK_IMAGES = (select(artworks.c.code, artworks.c.image)
-                   .where(artworks.c.code.in_(bindparam("codes", expanding=True))))
 
 
 class _Unwritten:
@@ -350,10 +349,7 @@ class Dispatch:
 
     async def _image_urls(self, conn: AsyncConnection, order: StoredOrder) -> dict[int, str]:
         """Per item, an absolute URL a vendor can fetch the print file from (the artworks in one statement)."""
-        codes = {item.artwork_code for item in order.items if not _external_url(item)}
-        stored: dict[str, str] = {}
-        if codes:
-            stored = {r.code: r.image for r in await conn.execute(_ARTWORK_IMAGES, {"codes": sorted(codes)})}
+        stored = await catalog_store.images_of(conn, (i.artwork_code for i in order.items if not _external_url(i)))
         return {item.id: _external_url(item) or self._artwork_url(item.artwork_code, stored.get(item.artwork_code))
                 for item in order.items}
 

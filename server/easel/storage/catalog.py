@@ -61,6 +61,17 @@ async def artwork_by_code(conn: AsyncConnection, code: str) -> Artwork | None:
     return _artwork(row) if row else None
 
 
+_IMAGES_OF = select(artworks.c.code, artworks.c.image).where(artworks.c.code.in_(bindparam("codes", expanding=True)))
+
+
+async def images_of(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, str]:
+    """The stored image (a file name or an URL) of each of these artworks that exists, in one statement."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    return {row.code: row.image for row in await conn.execute(_IMAGES_OF, {"codes": wanted})}
+
+
 async def all_artworks(conn: AsyncConnection) -> list[Artwork]:
     return [_artwork(r) for r in (await conn.execute(select(artworks).order_by(artworks.c.code))).all()]
 

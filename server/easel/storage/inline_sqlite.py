@@ -76,28 +76,6 @@ def _busy(error: BaseException | None) -> bool:
         sqlite3.SQLITE_BUSY
 
 
-class InlineSQLiteEngine(SQLiteEngine):
-    """An ``AsyncEngine`` over SQLAlchemy's synchronous pysqlite engine (see the module docstring)."""
-
-    def __init__(self, sync_engine: Engine, *, busy_timeout: float, connections: int) -> None:
-        # AsyncEngine.__init__ refuses a synchronous driver: this engine's connections make their own calls.
-        self.sync_engine = self._assign_proxied(sync_engine)
-        self._turns = weakref.WeakKeyDictionary()
-        self.busy_ms = int(busy_timeout * 1000)
-        self.connections = connections
-        self._free: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = \
-            weakref.WeakKeyDictionary()
-
-    _connection_cls = property(lambda self: InlineSQLiteConnection)  # type: ignore[assignment]
-
-    def free_connections(self) -> asyncio.Semaphore:
-        """This loop's count of connections not checked out (the pool's size and overflow)."""
-        return self._free.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(self.connections))
-
-    async def dispose(self, close: bool = True) -> None:
-        self.sync_engine.dispose(close=close)
-
-
 class InlineSQLiteConnection(AsyncConnection):
     """An ``AsyncConnection`` that makes its calls on the loop's thread, or in a thread when they may wait."""
 
@@ -220,6 +198,28 @@ class InlineSQLiteTransaction(AsyncTransaction):
 
     async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
         self._proxied.__exit__(type_, value, traceback)
+
+
+class InlineSQLiteEngine(SQLiteEngine):
+    """An ``AsyncEngine`` over SQLAlchemy's synchronous pysqlite engine (see the module docstring)."""
+
+    def __init__(self, sync_engine: Engine, *, busy_timeout: float, connections: int) -> None:
+        # AsyncEngine.__init__ refuses a synchronous driver: this engine's connections make their own calls.
+        self.sync_engine = self._assign_proxied(sync_engine)
+        self._turns = weakref.WeakKeyDictionary()
+        self.busy_ms = int(busy_timeout * 1000)
+        self.connections = connections
+        self._free: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = \
+            weakref.WeakKeyDictionary()
+
+    _connection_cls = InlineSQLiteConnection
+
+    def free_connections(self) -> asyncio.Semaphore:
+        """This loop's count of connections not checked out (the pool's size and overflow)."""
+        return self._free.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(self.connections))
+
+    async def dispose(self, close: bool = True) -> None:
+        self.sync_engine.dispose(close=close)
 
 
 async def _in_thread(call: Callable[[], T]) -> T:

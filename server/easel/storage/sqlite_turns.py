@@ -22,12 +22,12 @@ class SQLiteEngine(AsyncEngine):
     """An SQLite engine whose write transactions (``begin()``) in one process take turns.
 
     SQLite has a single writer. Without the turns, a transaction of this process that wants to write
-    while another of this process holds the lock waits in SQLite's busy handler, in a thread (see
-    inline_sqlite), for up to the busy timeout: it sleeps between tries instead of taking over at once,
-    and a shutdown that cancels the holder must still wait for that thread (a worker stopped with
-    SIGTERM then outlives its grace period). Queued on an asyncio lock instead, they take over from
-    each other at once and are cancelled at once. Other processes on the same file still meet in the
-    busy handler. A task that already holds the turn (a nested ``begin()``) is let through.
+    while another of this process holds the lock would wait as for another process's: tried again after
+    pauses on the loop (a file database, see inline_sqlite) or in SQLite's busy handler in a thread (an
+    in-memory one, through aiosqlite), instead of taking over at once, and a shutdown that cancels the
+    holder would wait for that thread. Queued on an asyncio lock instead, they take over from each other
+    at once and are cancelled at once. Other processes on the same file still meet at SQLite's lock. A
+    task that already holds the turn (a nested ``begin()``) is let through.
     """
 
     _turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns]
