@@ -6,6 +6,7 @@ duplicate; the shipping method and packing slip reach Pwinty."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -15,6 +16,7 @@ from sqlalchemy import event
 from easel.dispatch import parts as part_store
 from easel.dispatch import queue
 from easel.settings import Settings
+from easel.vendors.pwinty import PwintyAdapter
 
 from .dispatch_helpers import (
     FakeClock,
@@ -114,6 +116,46 @@ async def test_a_lost_create_is_found_behind_more_than_a_page_of_newer_orders(se
             await runtime.close()
 
 
+class _Crash(BaseException):
+    """The worker's process dying: no handler sees it, nothing after it runs."""
+
+
+async def test_a_crash_after_the_images_were_added_duplicates_neither_the_order_nor_its_images(
+        settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing is written between Pwinty's create and the images: the next attempt finds the order by its
+    reference and adds no image it already has."""
+    clock = FakeClock()
+    real_add_images = PwintyAdapter.add_images
+
+    async def add_then_die(self: PwintyAdapter, order_id: int, items: Any) -> Any:
+        await real_add_images(self, order_id, items)
+        raise _Crash
+
+    with pwinty_sandbox(strict=True) as sandbox:
+        runtime = await fulfilment_runtime(settings, tmp_path, sandbox, clock=clock)
+        try:
+            async with api_client(runtime) as client:
+                order_id = await place(client, await styled_skus(runtime, "CG", "S"))
+                with monkeypatch.context() as patched:
+                    patched.setattr(PwintyAdapter, "add_images", add_then_die)
+                    with pytest.raises(BaseExceptionGroup) as died:
+                        await worker(runtime).run_until_idle()
+                assert died.group_contains(_Crash)
+                async with runtime.engine.connect() as conn:
+                    [part] = await part_store.parts_of(conn, order_id)
+                assert (part.step, part.vendor_ref) == ("creating", None)  # as the dead process left it
+                clock.advance(60)  # its lease runs out
+                await worker(runtime).run_until_idle()
+                assert (await get_order(client, order_id))["status"] == "In Production"
+            [row] = sandbox_orders(sandbox)["orders"]
+            async with httpx.AsyncClient(base_url=sandbox, headers=PWINTY) as pwinty:
+                at_pwinty = (await pwinty.get(f"/orders/{row['id']}")).json()["data"]
+            assert at_pwinty["status"] == "Submitted"
+            assert len(at_pwinty["images"]) == 1  # the order's one print, added once
+        finally:
+            await runtime.close()
+
+
 async def test_shipping_method_and_packing_slip_reach_pwinty(settings: Settings, tmp_path: Path) -> None:
     from .orders_helpers import call, order
 
@@ -166,7 +208,8 @@ async def test_an_unsubmittable_order_is_parked_on_hold_with_the_reason(settings
 
 async def test_an_only_part_is_written_with_the_intent_to_create_it(settings: Settings, tmp_path: Path) -> None:
     """An order of one part writes its plan and the ``creating`` step in one transaction (one commit fewer
-    an order); the vendor order is still made once, and the part ends ``submitted``."""
+    an order), and nothing more until the job's completion; the vendor order is still made once, and the
+    part ends ``submitted`` with the Pwinty id."""
     writes: dict[int, list[str]] = {}  # per connection, the vendor order writes not yet committed
     transactions: list[list[str]] = []
 
@@ -193,10 +236,13 @@ async def test_an_only_part_is_written_with_the_intent_to_create_it(settings: Se
                     event.remove(runtime.engine.sync_engine, "commit", committed)
                 assert (await get_order(client, order_id))["status"] == "In Production"
             assert transactions[0] == ["INSERT creating"]  # no part row before the intent to create it
-            assert ["INSERT"] not in transactions and len(transactions) == 3  # then the images, then done
+            # then, with the job's completion, the Pwinty id and `submitted`: no write between the calls
+            assert transactions[1:] == [["UPDATE"]]
             assert list(sandbox_orders(sandbox)["countsByMerchantOrderId"].values()) == [1]
             async with runtime.engine.connect() as conn:
-                assert [p.step for p in await part_store.parts_of(conn, order_id)] == ["submitted"]
+                [part] = await part_store.parts_of(conn, order_id)
+            assert part.step == "submitted"
+            assert part.vendor_ref == str(sandbox_orders(sandbox)["orders"][0]["id"])
         finally:
             await runtime.close()
 

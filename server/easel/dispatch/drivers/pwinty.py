@@ -2,18 +2,22 @@
 
 Submission walks the part's ``step``, committing each step *before* the call it announces:
 
-``planned`` → commit ``creating`` → create the order → commit ``adding_images`` + Pwinty id → add
-the images (one batch) → check ``SubmissionStatus`` → submit → ``submitted`` (committed by dispatch
-with the snapshot it leads to). Three commits on the way: only the create and the images are not safe
-to repeat blindly, and each is announced before it is made.
+``planned`` → commit ``creating`` → create the order → add the images (one batch) → check
+``SubmissionStatus`` → submit → ``submitted`` with the Pwinty id (committed by dispatch with the snapshot
+it leads to). One commit on the way: ``creating`` announces the two calls that are not safe to repeat
+blindly, the create and the images, and recovery from it handles both.
 
-Finding ``creating`` on entry means an earlier attempt may have created the order and died before
-recording it, so the order is looked up by ``merchantOrderId`` (our part reference) before anything is
-created: Pwinty has no look-up by it, so the adapter walks the order list newest first back to the moment
-``creating`` was recorded (less a day of clock skew). Finding ``adding_images`` (or the older ``created``
-with no images) means images may be there, so only the missing ones are added; submitting again is safe
-(already Submitted counts as done). The merchant's ``shipping.packing_slip`` goes as ``packingSlipUrl``.
-Submitting an order that is already submitted counts as done. A create call that certainly created
+Finding ``creating`` on entry means an earlier attempt may have created the order (and added its images)
+and died before recording it, so the order is looked up by ``merchantOrderId`` (our part reference)
+before anything is created: Pwinty has no look-up by it, so the adapter walks the order list newest first
+back to the moment ``creating`` was recorded (less a day of clock skew). An order found that way may hold
+some or all of the images, so only the missing ones are added. Writing the Pwinty id between the create
+and the images would spare that walk after a crash, at the price of a transaction on every order; an
+attempt that fails after the create (an error, not a crash) writes the id and ``adding_images`` before it
+gives up, so its retry goes straight to the order. Finding ``adding_images`` (or the older ``created``
+with no images) likewise adds only the missing images; submitting again is safe (already Submitted counts
+as done). The merchant's ``shipping.packing_slip`` goes as ``packingSlipUrl``.
+A create call that certainly created
 nothing (refused, turned away, never sent) puts the step back to ``planned``, so a part whose vendor
 stays down can go to another vendor without asking Pwinty anything (see ``dispatch/fallback.py``);
 ``withdraw`` cancels the order or confirms there is none. Pwinty's callbacks are unsigned hints: a
@@ -119,38 +123,44 @@ class PwintyDriver:
             try:
                 if step == "planned":
                     await record("creating", None)
-                    created = await adapter.create_order(recipient(order), merchant_order_id=part.reference,
-                                                         shipping_method=method, packing_slip_url=slip)
+                    created: PwintyOrder | None = None
+                    made = await adapter.create_order(recipient(order), merchant_order_id=part.reference,
+                                                      shipping_method=method, packing_slip_url=slip)
                 else:  # an earlier attempt may have created it, after `creating` was recorded: look first
-                    created = await adapter.ensure_order(recipient(order), merchant_order_id=part.reference,
-                                                         shipping_method=method, packing_slip_url=slip,
-                                                         created_after=part.created_at)
+                    created = await adapter.find_order(part.reference, created_after=part.created_at)
+                    made = created or await adapter.create_order(recipient(order), merchant_order_id=part.reference,
+                                                                 shipping_method=method, packing_slip_url=slip)
             except VendorError as err:
                 if err.call == "create_order" and nothing_made(err):
                     await record("planned", None)  # Pwinty holds nothing for this part: nothing to look for
                 raise
-            vendor_id = created.id
-            if created.status in ("Submitted", "Complete", "Cancelled"):
+            vendor_id = made.id
+            if made.status in ("Submitted", "Complete", "Cancelled"):
                 await record("submitted", str(vendor_id))
-                return snapshot(created)
-            await record("adding_images", str(vendor_id))  # the id, and the intent to add the images
-            await adapter.add_images(vendor_id, items)
-            step = "images_added"
+                return snapshot(made)
+            step = "adding_images" if created is not None else "creating"  # found: it may hold images
         else:
             vendor_id = int(part.vendor_ref)
-        if step == "created":  # written by earlier versions, before they added the images
-            await record("adding_images", None)
-            await adapter.add_images(vendor_id, items)
-        elif step in ("creating", "adding_images"):
-            await adapter.ensure_images(vendor_id, items)
-        await adapter.ensure_submittable(vendor_id)
         try:
-            await adapter.submit(vendor_id)
-        except VendorRejected:
-            # Pwinty fetches the images on submission; ask again so the reason names the image at fault.
+            if step == "creating":  # made just now: it holds nothing yet
+                await adapter.add_images(vendor_id, items)
+            elif step == "created":  # written by earlier versions, before they added the images
+                await record("adding_images", None)
+                await adapter.add_images(vendor_id, items)
+            elif step == "adding_images":
+                await adapter.ensure_images(vendor_id, items)
             await adapter.ensure_submittable(vendor_id)
+            try:
+                await adapter.submit(vendor_id)
+            except VendorRejected:
+                # Pwinty fetches the images on submission; ask again so the reason names the image at fault.
+                await adapter.ensure_submittable(vendor_id)
+                raise
+        except Exception:
+            if part.vendor_ref is None:  # the retry goes straight to this order, and adds only what is missing
+                await record("adding_images", str(vendor_id))
             raise
-        await record("submitted", None)
+        await record("submitted", str(vendor_id))
         return Snapshot(Progress.IN_PRODUCTION, "Submitted")
 
     async def refresh(self, account: VendorAccount, part: Part) -> Snapshot:
