@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.orders import OrderStatus
+from ..storage.fixed_in import one_of
 from ..storage.orders import add_event
 from ..storage.tables import merchants, order_tracking, orders
 from ..storage.types import utcnow
@@ -116,7 +117,7 @@ async def refresh_status(conn: AsyncConnection, order_id: int, new_tracking: Seq
 
 _ADVANCE = {
     status: update(orders).where(orders.c.id == bindparam("order_id"),
-                                 orders.c.status.in_(lower_statuses(status)))
+                                 one_of(orders.c.status, lower_statuses(status)))
     .values(status=bindparam("status"), status_reason="", updated_at=bindparam("updated_at"))
     for status in OrderStatus
 }

@@ -15,6 +15,7 @@ more after it finishes; a parked job stays parked until ``easel jobs retry``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from sqlalchemy import Row, and_, bindparam, case, func, or_, select, union_all,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..storage.fixed_in import one_of
 from ..storage.tables import jobs, worker_leases
 from ..storage.types import utcnow
 
@@ -69,7 +71,7 @@ def _enqueue_statement(dialect: str) -> Any:
         rerun=False, last_error="", created_at=bindparam("q_now", type_=jobs.c.created_at.type),
         updated_at=bindparam("q_now", type_=jobs.c.updated_at.type))
     old = jobs.c
-    finished = old.status.in_([DONE, CANCELLED])
+    finished = one_of(old.status, [DONE, CANCELLED])
     return stmt.on_conflict_do_update(
         index_elements=[jobs.c.key],
         set_={
@@ -101,16 +103,17 @@ async def enqueue(conn: AsyncConnection, kind: str, key: str, payload: dict[str,
         "q_max_attempts": max_attempts, "q_run_after": run_after or now, "q_now": now})
 
 
-def _claim_statement(with_kinds: bool) -> Any:
+@functools.lru_cache(maxsize=16)
+def _claim_statement(kinds: tuple[str, ...] | None) -> Any:
     """Due jobs are queued ones whose time has come and running ones whose lease ran out: each set is
     read on its own, in ``(status, run_after)`` index order up to the limit, and only those few are
     merged. (One ``WHERE`` with an ``OR`` of the two sorted every due job on each claim: a cost that grew
-    with the backlog.)"""
+    with the backlog.) Built once per set of kinds: a worker claims every time a slot frees."""
     now = bindparam("q_now", type_=jobs.c.run_after.type)
 
     def due(condition: Any) -> Any:
-        if with_kinds:
-            condition = and_(condition, jobs.c.kind.in_(bindparam("q_kinds", expanding=True)))
+        if kinds is not None:
+            condition = and_(condition, one_of(jobs.c.kind, kinds))
         return (select(jobs.c.id, jobs.c.run_after).where(condition).order_by(jobs.c.run_after, jobs.c.id)
                 .limit(bindparam("q_limit")).with_for_update(skip_locked=True).subquery())
 
@@ -125,18 +128,13 @@ def _claim_statement(with_kinds: bool) -> Any:
             .returning(*jobs.c))
 
 
-_CLAIM = {with_kinds: _claim_statement(with_kinds) for with_kinds in (False, True)}
-"""Built once: a worker claims every time a slot frees."""
-
-
 async def claim(conn: AsyncConnection, worker: str, *, limit: int, lease: float, now: datetime,
                 kinds: Sequence[str] | None = None) -> list[Job]:
     """Take up to ``limit`` due jobs (queued and due, or running with an expired lease) for ``worker``."""
     params: dict[str, Any] = {"q_now": now, "q_limit": limit, "q_worker": worker,
                               "q_until": now + timedelta(seconds=lease)}
-    if kinds is not None:
-        params["q_kinds"] = list(kinds)
-    result = await conn.execute(_CLAIM[kinds is not None], params)
+    statement = _claim_statement(tuple(sorted(set(kinds))) if kinds is not None else None)
+    result = await conn.execute(statement, params)
     return sorted((_job(r) for r in result), key=lambda j: (j.run_after, j.id))
 
 

@@ -62,6 +62,8 @@ async def artwork_by_code(conn: AsyncConnection, code: str) -> Artwork | None:
 
 
 _IMAGES_OF = select(artworks.c.code, artworks.c.image).where(artworks.c.code.in_(bindparam("codes", expanding=True)))
+_IMAGE_OF = select(artworks.c.code, artworks.c.image).where(artworks.c.code == bindparam("code"))
+"""Most orders show one artwork: its own statement skips the re-rendering of an expanding IN (fixed_in.py)."""
 
 
 async def images_of(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, str]:
@@ -69,7 +71,9 @@ async def images_of(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, st
     wanted = sorted(set(codes))
     if not wanted:
         return {}
-    return {row.code: row.image for row in await conn.execute(_IMAGES_OF, {"codes": wanted})}
+    rows = await (conn.execute(_IMAGE_OF, {"code": wanted[0]}) if len(wanted) == 1 else
+                  conn.execute(_IMAGES_OF, {"codes": wanted}))
+    return {row.code: row.image for row in rows}
 
 
 async def all_artworks(conn: AsyncConnection) -> list[Artwork]:
