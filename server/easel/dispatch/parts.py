@@ -108,6 +108,16 @@ async def parts_of(conn: AsyncConnection, order_id: int) -> list[Part]:
     return [_part(r) for r in rows]
 
 
+_STATES_OF = select(vendor_orders.c.progress, vendor_orders.c.cancelled, vendor_orders.c.role).where(
+    vendor_orders.c.order_id == bindparam("order_id"))
+
+
+async def states_of(conn: AsyncConnection, order_id: int) -> list[PartState]:
+    """What the order's status is derived from, per part: three columns, not the rows with their JSON."""
+    rows = await conn.execute(_STATES_OF, {"order_id": order_id})
+    return [PartState(Progress(progress), bool(cancelled), role == "retouch") for progress, cancelled, role in rows]
+
+
 async def get_part(conn: AsyncConnection, part_id: int) -> Part | None:
     row = (await conn.execute(_GET_PART, {"part_id": part_id})).first()
     return _part(row) if row else None

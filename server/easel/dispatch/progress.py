@@ -77,14 +77,16 @@ async def all_tracking(conn: AsyncConnection, order_id: int) -> list[dict[str, s
 async def refresh_status(conn: AsyncConnection, order_id: int, new_tracking: Sequence[Tracking] = (),
                          parts: Sequence[Part] | None = None, expected: str | None = None) -> str | None:
     """Move the order to the status its parts give, if that is forward; emit the events. Returns it.
-    ``parts``: the order's parts as this transaction wrote them, when the caller has just read them.
+    ``parts``: the order's parts as this transaction wrote them, when the caller has just written them
+    (else their states are read).
     ``expected``: the status the caller believes the order has; when it is right, the move is one guarded
     ``UPDATE … RETURNING`` instead of a read and an update (when it is not, nothing moves and the order is
     read as without it)."""
+    states = [p.state for p in parts] if parts is not None else None
     if expected is not None and not new_tracking:
-        if parts is None:
-            parts = await part_store.parts_of(conn, order_id)
-        derived = derive([p.state for p in parts])
+        if states is None:
+            states = await part_store.states_of(conn, order_id)
+        derived = derive(states)
         if derived is not None and derived not in (OrderStatus.IN_TRANSIT, OrderStatus.DELIVERED) \
                 and advances(expected, derived):
             went = (await conn.execute(_ADVANCE_FROM, {"order_id": order_id, "status": derived.value,
@@ -96,9 +98,9 @@ async def refresh_status(conn: AsyncConnection, order_id: int, new_tracking: Seq
     row = (await conn.execute(_ORDER_STATE, {"order_id": order_id})).first()
     if row is None:
         return None
-    if parts is None:
-        parts = await part_store.parts_of(conn, order_id)
-    derived = derive([p.state for p in parts])
+    if states is None:
+        states = await part_store.states_of(conn, order_id)
+    derived = derive(states)
     moved = False
     if derived is not None and advances(row.status, derived):
         result = await conn.execute(
