@@ -217,3 +217,35 @@ async def test_a_busy_worker_claims_each_slots_next_job_as_it_records_the_last(r
     assert len(claims_with_a_finish) == 8  # each completion claimed the slot's next job (the last two: none)
     async with runtime.engine.connect() as conn:
         assert {(j.status, j.runs) for j in await queue.list_jobs(conn)} == {("done", 1)}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("watch", [0.01, 0.0])
+async def test_an_idle_worker_on_sqlite_sees_a_job_queued_by_another_process_at_once(
+        runtime: Runtime, database_url: str, watch: float) -> None:
+    """`easel worker` cannot be woken by the process that places an order: on SQLite it watches the
+    commit counter while idle, and claims as soon as anything is committed (not at its next poll)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the commit counter is SQLite's")
+    ran = asyncio.Event()
+
+    async def work(job: queue.Job) -> None:
+        ran.set()
+
+    worker = Worker(runtime.engine, {"work": JobKind(work)}, poll=60, watch=watch)
+    running = asyncio.create_task(worker.run())
+    other = create_engine(runtime.settings.resolved_database_url)  # its own connections, as another process's
+    try:
+        await asyncio.sleep(0.3)  # the worker has looked, found nothing and gone idle
+        async with other.begin() as conn:
+            await queue.enqueue(conn, "work", "work:1")
+        if watch:
+            await asyncio.wait_for(ran.wait(), 2)
+        else:  # without the watch it waits for its next poll
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(ran.wait(), 1)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await other.dispose()

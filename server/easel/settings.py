@@ -62,6 +62,13 @@ SETTINGS: tuple[Setting, ...] = (
             "Run a fulfilment worker inside `easel serve` and `easel demo`; turn off when `easel worker` "
             "processes do the work."),
     Setting("EASEL_WORKER_CONCURRENCY", "worker_concurrency", int, 8, "Jobs one worker runs at the same time."),
+    Setting("EASEL_WORKER_IDLE_MS", "worker_idle_ms", int, 500,
+            "Milliseconds an idle worker waits before it looks for due jobs again (a job queued in its own "
+            "process, or on SQLite a commit it sees, wakes it sooner)."),
+    Setting("EASEL_WORKER_WATCH_MS", "worker_watch_ms", int, 10,
+            "On SQLite, milliseconds between an idle worker's checks for a commit by any process "
+            "(`PRAGMA data_version`, a few µs each); it looks for jobs as soon as one is seen. 0: only every "
+            "`EASEL_WORKER_IDLE_MS`."),
     Setting("EASEL_JOB_LEASE", "job_lease", int, 30,
             "Seconds a worker holds a job between heartbeats; a killed worker's jobs are taken over after this."),
     Setting("EASEL_JOB_BACKOFF", "job_backoff", int, 10,
@@ -186,6 +193,8 @@ class Settings:
     public_url: str = ""
     worker: bool = True
     worker_concurrency: int = 8
+    worker_idle_ms: int = 500
+    worker_watch_ms: int = 10
     job_lease: int = 30
     job_backoff: int = 10
     job_max_attempts: int = 12

@@ -73,7 +73,8 @@ def build_dispatch(settings: Settings, engine: AsyncEngine, secrets: SecretBox, 
 def build_worker(settings: Settings, engine: AsyncEngine, dispatch: Dispatch, *, name: str | None = None) -> Worker:
     policy = RetryPolicy(base=float(settings.job_backoff), max_attempts=settings.job_max_attempts)
     return Worker(engine, dispatch.kinds(), name=name, lease=float(settings.job_lease),
-                  concurrency=settings.worker_concurrency, policy=policy, clock=dispatch.clock)
+                  concurrency=settings.worker_concurrency, poll=settings.worker_idle_ms / 1000,
+                  watch=settings.worker_watch_ms / 1000, policy=policy, clock=dispatch.clock)
 
 
 @asynccontextmanager

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..outbound import OutboundFailed
 from ..redact import redact_text
+from ..storage.data_version import DataVersion
 from ..storage.types import utcnow
 from ..vendors.errors import VendorError
 from . import queue
@@ -77,14 +78,17 @@ def worker_name() -> str:
 
 class Worker:
     def __init__(self, engine: AsyncEngine, kinds: Mapping[str, JobKind], *, name: str | None = None,
-                 lease: float = 30.0, concurrency: int = 4, poll: float = 0.5, policy: RetryPolicy | None = None,
-                 clock: Clock = utcnow, rng: random.Random | None = None) -> None:
+                 lease: float = 30.0, concurrency: int = 4, poll: float = 0.5, watch: float = 0.0,
+                 policy: RetryPolicy | None = None, clock: Clock = utcnow, rng: random.Random | None = None) -> None:
         self.engine = engine
         self.kinds = dict(kinds)
         self.name = name or worker_name()
         self.lease = lease
         self.concurrency = max(1, concurrency)
         self.poll = poll
+        self.watch = watch
+        """Seconds between an idle worker's looks at SQLite's commit counter (0: none; see :meth:`_sleep`)."""
+        self._commits = DataVersion.of(engine) if watch > 0 and engine.dialect.name == "sqlite" else None
         self.policy = policy or RetryPolicy()
         self.clock = clock
         self.rng = rng or random.Random()
@@ -107,7 +111,7 @@ class Worker:
             try:
                 while True:
                     if not await self._may_work():
-                        await self._sleep(self.lease / 3)
+                        await self._sleep(self.lease / 3, watch=False)  # another worker holds the lease
                         continue
                     free = slots.value
                     claimed = await self._claim(free) if free else []
@@ -119,6 +123,8 @@ class Worker:
             finally:
                 with anyio.CancelScope(shield=True):
                     await self._release()
+                if self._commits is not None:
+                    self._commits.close()
 
     async def _run_slot(self, job: Job, slots: anyio.Semaphore) -> None:
         """Run the job, then each job its completion claimed for this slot, until one claims none."""
@@ -150,9 +156,18 @@ class Worker:
                 break
         return total
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _sleep(self, seconds: float, *, watch: bool = True) -> None:
+        """Until woken (a job queued in this process), ``seconds`` pass, or on SQLite another connection
+        of any process commits: a job may have been queued there (an order placed by ``easel serve`` while
+        ``easel worker`` waits). That look is SQLite's commit counter, a few µs, not a claim."""
+        commits = self._commits if watch else None
         with anyio.move_on_after(seconds):
-            await self._wake.wait()
+            if commits is None or (seen := commits.current()) is None:
+                await self._wake.wait()
+            else:
+                while not self._wake.is_set() and commits.current() == seen:
+                    with anyio.move_on_after(self.watch):
+                        await self._wake.wait()
         self._wake = anyio.Event()
 
     def _lease_fresh(self) -> bool:
