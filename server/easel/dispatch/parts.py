@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..storage.prepared import Prepared
 from ..storage.tables import vendor_orders
 from ..storage.types import utcnow
 from .status import PartState, Progress
@@ -67,7 +68,7 @@ def _part(row: Row[Any]) -> Part:
                 list(row.items), dict(row.detail), row.updated_at, row.created_at)
 
 
-_INSERT_PART = insert(vendor_orders).returning(vendor_orders.c.id)
+_INSERT_PART = Prepared(insert(vendor_orders).returning(vendor_orders.c.id))
 """Built once: every order plans its parts (the values come as parameters)."""
 
 
@@ -87,7 +88,7 @@ async def add_parts(conn: AsyncConnection, order_id: int, order_reference: str, 
     added: list[Part] = []
     for position, part in enumerate(parts, start=first_position):
         reference = f"{order_reference}-{position}"
-        result = await conn.execute(_INSERT_PART, {
+        result = await _INSERT_PART.execute(conn, {
             "order_id": order_id, "position": position, "vendor": part.vendor, "role": part.role,
             "sandbox": part.sandbox, "reference": reference, "step": step, "progress": int(progress),
             "cancelled": False, "vendor_status": "", "items": part.items, "detail": part.detail, "created_at": now,
@@ -98,23 +99,23 @@ async def add_parts(conn: AsyncConnection, order_id: int, order_reference: str, 
     return added
 
 
-_PARTS_OF = (select(vendor_orders).where(vendor_orders.c.order_id == bindparam("order_id"))
-             .order_by(vendor_orders.c.position))
+_PARTS_OF = Prepared(select(vendor_orders).where(vendor_orders.c.order_id == bindparam("order_id"))
+                     .order_by(vendor_orders.c.position))
 _GET_PART = select(vendor_orders).where(vendor_orders.c.id == bindparam("part_id"))
 
 
 async def parts_of(conn: AsyncConnection, order_id: int) -> list[Part]:
-    rows = await conn.execute(_PARTS_OF, {"order_id": order_id})
+    rows = await _PARTS_OF.execute(conn, {"order_id": order_id})
     return [_part(r) for r in rows]
 
 
-_STATES_OF = select(vendor_orders.c.progress, vendor_orders.c.cancelled, vendor_orders.c.role).where(
-    vendor_orders.c.order_id == bindparam("order_id"))
+_STATES_OF = Prepared(select(vendor_orders.c.progress, vendor_orders.c.cancelled, vendor_orders.c.role).where(
+    vendor_orders.c.order_id == bindparam("order_id")))
 
 
 async def states_of(conn: AsyncConnection, order_id: int) -> list[PartState]:
     """What the order's status is derived from, per part: three columns, not the rows with their JSON."""
-    rows = await conn.execute(_STATES_OF, {"order_id": order_id})
+    rows = await _STATES_OF.execute(conn, {"order_id": order_id})
     return [PartState(Progress(progress), bool(cancelled), role == "retouch") for progress, cancelled, role in rows]
 
 
@@ -130,11 +131,11 @@ async def parts_by_vendor_ref(conn: AsyncConnection, vendor: str, vendor_ref: st
     return [_part(r) for r in rows]
 
 
-_UPDATES: dict[tuple[bool, bool, bool, bool, bool, bool], Any] = {}
+_UPDATES: dict[tuple[bool, bool, bool, bool, bool, bool], Prepared] = {}
 
 
 def _update_statement(step: bool, vendor_ref: bool, progress: bool, vendor_status: bool, detail: bool,
-                      unless_withdrawn: bool = False) -> Any:
+                      unless_withdrawn: bool = False) -> Prepared:
     """One ``UPDATE`` of a part for this set of fields, built on first use. Progress is raised, never
     lowered (``CASE``: every SET sees the row as it was); ``updated_at`` moves with a new step, news from
     the vendor, or a rise in progress. ``unless_withdrawn``: leave a withdrawn part as it is."""
@@ -162,8 +163,8 @@ def _update_statement(step: bool, vendor_ref: bool, progress: bool, vendor_statu
     statement = update(vendor_orders).where(col.id == bindparam("b_part_id")).values(**values)
     if unless_withdrawn:
         statement = statement.where(col.step != WITHDRAWN)
-    _UPDATES[key] = statement
-    return statement
+    _UPDATES[key] = prepared = Prepared(statement)
+    return prepared
 
 
 async def update_part(conn: AsyncConnection, part_id: int, *, step: str | None = None, vendor_ref: str | None = None,
@@ -185,7 +186,7 @@ async def update_part(conn: AsyncConnection, part_id: int, *, step: str | None =
         params["b_detail"] = detail
     statement = _update_statement(step is not None, vendor_ref is not None, progress is not None,
                                   vendor_status is not None, detail is not None, unless_withdrawn)
-    return bool((await conn.execute(statement, params)).rowcount)
+    return bool((await statement.execute(conn, params)).rowcount)
 
 
 async def record_step(conn: AsyncConnection, part_id: int, step: str, vendor_ref: str | None = None,

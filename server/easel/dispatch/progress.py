@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..domain.orders import OrderStatus
 from ..storage.fixed_in import one_of
 from ..storage.orders import add_event
+from ..storage.prepared import Prepared
 from ..storage.tables import merchants, order_tracking, orders
 from ..storage.types import utcnow
 from . import parts as part_store
@@ -89,7 +90,7 @@ async def refresh_status(conn: AsyncConnection, order_id: int, new_tracking: Seq
         derived = derive(states)
         if derived is not None and derived not in (OrderStatus.IN_TRANSIT, OrderStatus.DELIVERED) \
                 and advances(expected, derived):
-            went = (await conn.execute(_ADVANCE_FROM, {"order_id": order_id, "status": derived.value,
+            went = (await _ADVANCE_FROM.execute(conn, {"order_id": order_id, "status": derived.value,
                                                        "previous": expected, "updated_at": utcnow()})).first()
             if went is not None:
                 await emit(conn, order_id, went.merchant_id, EVENT_TYPES[derived],
@@ -125,7 +126,7 @@ _ADVANCE = {
 }
 """Per status it moves to: the guarded ``UPDATE`` that moves an order only forward, built once."""
 
-_ADVANCE_FROM = (
+_ADVANCE_FROM = Prepared(
     update(orders).where(orders.c.id == bindparam("order_id"), orders.c.status == bindparam("previous"))
     .values(status=bindparam("status"), status_reason="", updated_at=bindparam("updated_at"))
     .returning(orders.c.merchant_id,

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..storage.fixed_in import one_of
+from ..storage.prepared import Prepared
 from ..storage.tables import jobs, worker_leases
 from ..storage.types import utcnow
 
@@ -90,7 +91,7 @@ def _enqueue_statement(dialect: str) -> Any:
     )
 
 
-_ENQUEUE = {dialect: _enqueue_statement(dialect) for dialect in ("sqlite", "postgresql")}
+_ENQUEUE = {dialect: Prepared(_enqueue_statement(dialect)) for dialect in ("sqlite", "postgresql")}
 
 
 async def enqueue(conn: AsyncConnection, kind: str, key: str, payload: dict[str, Any] | None = None, *,
@@ -98,12 +99,16 @@ async def enqueue(conn: AsyncConnection, kind: str, key: str, payload: dict[str,
                   now: datetime | None = None) -> None:
     """Queue a job in the caller's transaction, or re-arm the job that already has this key."""
     now = now or utcnow()
-    await conn.execute(_ENQUEUE["postgresql" if conn.dialect.name == "postgresql" else "sqlite"], {
+    await _ENQUEUE["postgresql" if conn.dialect.name == "postgresql" else "sqlite"].execute(conn, {
         "q_kind": kind, "q_key": key, "q_payload": payload or {}, "q_order_id": order_id,
         "q_max_attempts": max_attempts, "q_run_after": run_after or now, "q_now": now})
 
 
 @functools.lru_cache(maxsize=16)
+def _claim(kinds: tuple[str, ...] | None) -> Prepared:
+    return Prepared(_claim_statement(kinds))
+
+
 def _claim_statement(kinds: tuple[str, ...] | None) -> Any:
     """Due jobs are queued ones whose time has come and running ones whose lease ran out: each set is
     read on its own, in ``(status, run_after)`` index order up to the limit, and only those few are
@@ -133,8 +138,8 @@ async def claim(conn: AsyncConnection, worker: str, *, limit: int, lease: float,
     """Take up to ``limit`` due jobs (queued and due, or running with an expired lease) for ``worker``."""
     params: dict[str, Any] = {"q_now": now, "q_limit": limit, "q_worker": worker,
                               "q_until": now + timedelta(seconds=lease)}
-    statement = _claim_statement(tuple(sorted(set(kinds))) if kinds is not None else None)
-    result = await conn.execute(statement, params)
+    claiming = _claim(tuple(sorted(set(kinds))) if kinds is not None else None)
+    result = await claiming.execute(conn, params)
     return sorted((_job(r) for r in result), key=lambda j: (j.run_after, j.id))
 
 
@@ -150,7 +155,7 @@ async def heartbeat(conn: AsyncConnection, worker: str, job_ids: Sequence[int], 
     return int(result.rowcount)
 
 
-_FINISH = (
+_FINISH = Prepared(
     update(jobs).where(jobs.c.id == bindparam("q_id"), jobs.c.locked_by == bindparam("q_worker"),
                        jobs.c.status == RUNNING)
     .values(status=case((jobs.c.rerun, QUEUED), else_=DONE), run_after=bindparam("q_now", type_=jobs.c.run_after.type),
@@ -161,7 +166,7 @@ _FINISH = (
 
 async def finish(conn: AsyncConnection, job: Job, worker: str, *, now: datetime) -> bool:
     """Mark done (or queued again at once if re-armed while running); False if the lease was lost."""
-    result = await conn.execute(_FINISH, {"q_id": job.id, "q_worker": worker, "q_now": now})
+    result = await _FINISH.execute(conn, {"q_id": job.id, "q_worker": worker, "q_now": now})
     return bool(result.rowcount)
 
 

@@ -118,8 +118,8 @@ class Worker:
                     for job in claimed:
                         await slots.acquire()
                         tg.start_soon(self._run_slot, job, slots)
-                    if not claimed or len(claimed) < free:
-                        await self._sleep(self.poll)
+                    if not claimed or len(claimed) < free:  # (with every slot busy, no commit can matter)
+                        await self._sleep(self.poll, watch=slots.value > 0)
             finally:
                 with anyio.CancelScope(shield=True):
                     await self._release()

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.catalog import Artwork
 from ..domain.configuration import Resolved
+from .prepared import Prepared
 from .tables import artworks, configurations, hidden_artworks
 from .types import utcnow
 from .upsert import insert_ignoring_duplicates
@@ -62,7 +63,7 @@ async def artwork_by_code(conn: AsyncConnection, code: str) -> Artwork | None:
 
 
 _IMAGES_OF = select(artworks.c.code, artworks.c.image).where(artworks.c.code.in_(bindparam("codes", expanding=True)))
-_IMAGE_OF = select(artworks.c.code, artworks.c.image).where(artworks.c.code == bindparam("code"))
+_IMAGE_OF = Prepared(select(artworks.c.code, artworks.c.image).where(artworks.c.code == bindparam("code")))
 """Most orders show one artwork: its own statement skips the re-rendering of an expanding IN (fixed_in.py)."""
 
 
@@ -71,8 +72,10 @@ async def images_of(conn: AsyncConnection, codes: Iterable[str]) -> dict[str, st
     wanted = sorted(set(codes))
     if not wanted:
         return {}
-    rows = await (conn.execute(_IMAGE_OF, {"code": wanted[0]}) if len(wanted) == 1 else
-                  conn.execute(_IMAGES_OF, {"codes": wanted}))
+    if len(wanted) == 1:
+        rows = await _IMAGE_OF.execute(conn, {"code": wanted[0]})
+    else:
+        rows = await conn.execute(_IMAGES_OF, {"codes": wanted})
     return {row.code: row.image for row in rows}
 
 

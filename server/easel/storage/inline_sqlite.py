@@ -61,7 +61,8 @@ def _kind_of_sql(sql: str) -> _Kind:
     return _Kind.WRITE if verb in ("INSERT ", "UPDATE ", "DELETE ") else _Kind.OTHER
 
 
-def _kind_of(statement: Any) -> _Kind:
+def kind_of(statement: Any) -> _Kind:
+    """How a first write of this statement waits for SQLite's lock (see the module docstring)."""
     if isinstance(statement, str):
         return _kind_of_sql(statement)
     if isinstance(statement, TextClause):
@@ -129,14 +130,29 @@ class InlineSQLiteConnection(AsyncConnection):
     async def execute(self, statement: Any, parameters: Any = None, *,  # type: ignore[override]
                       execution_options: Any = None) -> Any:
         sync = self._proxied
-        return await self._call(_kind_of(statement), functools.partial(
+        return await self._call(kind_of(statement), functools.partial(
             sync.execute, statement, parameters, execution_options=execution_options))
 
     async def exec_driver_sql(self, statement: str, parameters: Any = None,
                               execution_options: Any = None) -> Any:
         sync = self._proxied
-        return await self._call(_kind_of(statement), functools.partial(
+        return await self._call(kind_of(statement), functools.partial(
             sync.exec_driver_sql, statement, parameters, execution_options))
+
+    async def execute_on_cursor(self, kind: _Kind, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
+        """Run SQL already compiled for SQLite on a DB-API cursor of this connection (``prepared.py``), with
+        the same waiting as :meth:`execute`; a DB-API error is raised as SQLAlchemy raises it."""
+        raw = self._proxied.connection.dbapi_connection
+        assert raw is not None
+
+        def run() -> sqlite3.Cursor:
+            try:
+                cursor: sqlite3.Cursor = raw.execute(sql, args)
+                return cursor
+            except sqlite3.Error as error:
+                raise exc.DBAPIError.instance(sql, args, error, sqlite3.Error) from error
+
+        return await self._call(kind, run)
 
     async def run_sync(self, fn: Callable[..., T], *arg: Any, **kw: Any) -> T:  # type: ignore[override]
         return await _in_thread(functools.partial(fn, self._proxied, *arg, **kw))

@@ -6,18 +6,21 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, insert, select, update
+from sqlalchemy import Row, Select, bindparam, func, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.merchants import Merchant
 from ..domain.pricing import Markups
+from .prepared import Prepared
 from .tables import api_keys, merchant_vendor_accounts, merchants
 from .types import utcnow
 
 _OWN = merchant_vendor_accounts
-_OWN_ACCOUNTS = (select(func.aggregate_strings(_OWN.c.vendor + ":" + _OWN.c.mode, ","))
+_SEPARATOR: Any = literal_column("','")  # (typed as str; an expression is accepted and rendered as it is)
+_OWN_ACCOUNTS = (select(func.aggregate_strings(_OWN.c.vendor + ":" + _OWN.c.mode, _SEPARATOR))
                  .where(_OWN.c.merchant_id == merchants.c.id).scalar_subquery().label("own_vendor_accounts"))
-"""The merchant's own vendor accounts as ``vendor:mode,...``, read in the same query as the merchant."""
+"""The merchant's own vendor accounts as ``vendor:mode,...``, read in the same query as the merchant (the
+separator written into the SQL: as a string SQLAlchemy would render it into the SQL on every run)."""
 
 
 def _selected() -> Select[Any]:
@@ -78,14 +81,14 @@ async def merchant_by_id(conn: AsyncConnection, merchant_id: int) -> Merchant | 
     return _merchant(row, await _keys(conn, row.id)) if row else None
 
 
-_FOR_DISPATCH = _selected().where(merchants.c.id == bindparam("merchant_id"))
+_FOR_DISPATCH = Prepared(_selected().where(merchants.c.id == bindparam("merchant_id")))
 """Built once: every dispatched order reads its merchant."""
 
 
 async def merchant_for_dispatch(conn: AsyncConnection, merchant_id: int) -> Merchant | None:
     """The merchant as fulfilment needs it: one statement, without its widget api keys (``api_keys`` is
     empty), which dispatch never uses."""
-    row = (await conn.execute(_FOR_DISPATCH, {"merchant_id": merchant_id})).first()
+    row = (await _FOR_DISPATCH.execute(conn, {"merchant_id": merchant_id})).first()
     return _merchant(row, ()) if row else None
 
 

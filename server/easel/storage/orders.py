@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .prepared import Prepared
 from .tables import order_events, order_items, order_tracking, orders
 from .types import utcnow
 
@@ -108,7 +109,7 @@ def new_event_id() -> str:
 
 _INSERT_ORDER = insert(orders)
 _INSERT_ITEMS = insert(order_items)
-_INSERT_EVENT = insert(order_events)
+_INSERT_EVENT = Prepared(insert(order_events))
 """Built once: every order runs them (the values come as parameters, so SQLAlchemy compiles each once).
 The order's id is ``inserted_primary_key``, not an explicit ``RETURNING``: SQLite then takes it from the
 cursor's ``lastrowid`` with no result row to set up and fetch (~30 µs of CPU an order), and PostgreSQL
@@ -144,7 +145,7 @@ async def insert_order(conn: AsyncConnection, order: NewOrder, event_type: str, 
 async def add_event(conn: AsyncConnection, order_id: int, merchant_id: int, event_type: str,
                     data: dict[str, Any]) -> str:
     event_id = new_event_id()
-    await conn.execute(_INSERT_EVENT, {"event_id": event_id, "order_id": order_id, "merchant_id": merchant_id,
+    await _INSERT_EVENT.execute(conn, {"event_id": event_id, "order_id": order_id, "merchant_id": merchant_id,
                                        "type": event_type, "data": data, "created_at": utcnow()})
     return event_id
 
@@ -185,7 +186,7 @@ async def _attach(conn: AsyncConnection, found: Sequence[StoredOrder]) -> list[S
 
 
 # The API's hot path, built once: one order with its items and tracking in a single round trip.
-_ORDER_WITH_PARTS = (
+_ORDER_WITH_PARTS = Prepared(
     select(orders, order_items, order_tracking)
     .join(order_items, order_items.c.order_id == orders.c.id, isouter=True)
     .join(order_tracking, order_tracking.c.order_id == orders.c.id, isouter=True)
@@ -210,7 +211,7 @@ _TRACKING_AT = _ITEMS_AT + len(order_items.c)
 
 async def order_for_merchant(conn: AsyncConnection, merchant_id: int, order_id: int) -> StoredOrder | None:
     """One order with its items and tracking, or None if this merchant has no such order."""
-    rows = (await conn.execute(_ORDER_WITH_PARTS, {"order_id": order_id, "merchant_id": merchant_id})).all()
+    rows = (await _ORDER_WITH_PARTS.execute(conn, {"order_id": order_id, "merchant_id": merchant_id})).all()
     if not rows:
         return None
     found = _order(_OrderColumns._make(rows[0][:_ITEMS_AT]))
