@@ -206,7 +206,7 @@ async def register_configurations(conn: AsyncConnection, items: Iterable[Resolve
 
 # The order API's lookup of an item, built once: the sku's choices, its artwork (none once deleted) and
 # whether that artwork is hidden from the shop, in one statement instead of three.
-_SKU_FOR_SHOP = (
+_SKU_FOR_SHOP = Prepared(
     select(configurations.c.choices, artworks, _hidden(bindparam("shop", type_=Integer)).label("hidden_from_shop"))
     .select_from(configurations.outerjoin(artworks, artworks.c.code == configurations.c.artwork_code))
     .where(configurations.c.sku == bindparam("sku"))
@@ -217,7 +217,7 @@ async def sku_for_shop(conn: AsyncConnection, sku: str, shop: int
                        ) -> tuple[dict[str, Any], Artwork | None, bool] | None:
     """What a registered sku stands for as ``shop`` sees it: (choices, its artwork or None when that was
     deleted, whether the artwork is hidden from the shop as ``hidden_from`` says); None for an unknown sku."""
-    row = (await conn.execute(_SKU_FOR_SHOP, {"sku": sku, "shop": shop})).first()
+    row = (await _SKU_FOR_SHOP.execute(conn, {"sku": sku, "shop": shop})).first()
     if row is None:
         return None
     if row.code is None:
