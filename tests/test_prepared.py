@@ -174,3 +174,15 @@ def test_a_datetime_parameter_is_stored_in_sqlalchemys_format(tmp_path: Path) ->
             return str(raw.execute("SELECT run_after FROM jobs").fetchone()[0])
 
     assert asyncio.run(run()) == "2026-12-05 02:02:03.456789"
+
+
+async def test_many_rows_are_written_as_one_by_one(runtime: Runtime) -> None:
+    plain = insert(jobs)
+    rows = [{"kind": "k", "key": f"many:{n}", "payload": {"n": n}, "status": "queued", "attempts": 0, "runs": 0,
+             "max_attempts": 3, "run_after": NOW, "rerun": False, "last_error": "", "created_at": NOW,
+             "updated_at": NOW} for n in range(3)]
+    async with runtime.engine.begin() as conn:
+        await Prepared(plain).execute_many(conn, rows)
+        await Prepared(plain).execute_many(conn, [])
+        stored = [(r.key, r.payload, r.run_after) for r in (await conn.execute(select(jobs).order_by(jobs.c.key)))]
+    assert stored == [(f"many:{n}", {"n": n}, NOW) for n in range(3)]

@@ -139,15 +139,17 @@ class InlineSQLiteConnection(AsyncConnection):
         return await self._call(kind_of(statement), functools.partial(
             sync.exec_driver_sql, statement, parameters, execution_options))
 
-    async def execute_on_cursor(self, kind: _Kind, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
-        """Run SQL already compiled for SQLite on a DB-API cursor of this connection (``prepared.py``), with
-        the same waiting as :meth:`execute`; a DB-API error is raised as SQLAlchemy raises it."""
+    async def execute_on_cursor(self, kind: _Kind, sql: str, args: tuple[Any, ...] | list[tuple[Any, ...]],
+                                *, many: bool = False) -> sqlite3.Cursor:
+        """Run SQL already compiled for SQLite on a DB-API cursor of this connection (``prepared.py``), once
+        or (``many``) once per tuple of ``args``, with the same waiting as :meth:`execute`; a DB-API error is
+        raised as SQLAlchemy raises it."""
         raw = self._proxied.connection.dbapi_connection
         assert raw is not None
 
         def run() -> sqlite3.Cursor:
             try:
-                cursor: sqlite3.Cursor = raw.execute(sql, args)
+                cursor: sqlite3.Cursor = raw.executemany(sql, args) if many else raw.execute(sql, args)
                 return cursor
             except sqlite3.Error as error:
                 raise exc.DBAPIError.instance(sql, args, error, sqlite3.Error) from error

@@ -107,19 +107,16 @@ def new_event_id() -> str:
     return "evt_" + secrets.token_hex(12)
 
 
-_INSERT_ORDER = insert(orders)
-_INSERT_ITEMS = insert(order_items)
+_INSERT_ORDER = Prepared(insert(orders).returning(orders.c.id))
+_INSERT_ITEMS = Prepared(insert(order_items))
 _INSERT_EVENT = Prepared(insert(order_events))
-"""Built once: every order runs them (the values come as parameters, so SQLAlchemy compiles each once).
-The order's id is ``inserted_primary_key``, not an explicit ``RETURNING``: SQLite then takes it from the
-cursor's ``lastrowid`` with no result row to set up and fetch (~30 µs of CPU an order), and PostgreSQL
-still gets it through the ``RETURNING orders.id`` SQLAlchemy adds itself."""
+"""Built once: every order runs them (the values come as parameters; see prepared.py)."""
 
 
 async def insert_order(conn: AsyncConnection, order: NewOrder, event_type: str, event_data: dict[str, Any]) -> int:
     """Insert the order, its items and its first event in the caller's transaction; returns the id."""
     now = utcnow()
-    result = await conn.execute(_INSERT_ORDER, {
+    result = await _INSERT_ORDER.execute(conn, {
         "merchant_id": order.merchant_id, "reference": new_reference(),
         "external_order_number": order.external_order_number, "idempotency_key": order.idempotency_key,
         "request_hash": order.request_hash, "status": order.status, "is_test": order.is_test, "notes": order.notes,
@@ -127,11 +124,8 @@ async def insert_order(conn: AsyncConnection, order: NewOrder, event_type: str, 
         "shipping": order.shipping, "billing": order.billing, "shipping_method": order.shipping_method,
         "quote_id": order.quote_id, "purchase_date": now, "updated_at": now,
     })
-    inserted = result.inserted_primary_key
-    if inserted is None:  # a one-row INSERT always has its key; this only tells the type checker so
-        raise RuntimeError("the new order's id was not returned")
-    order_id = int(inserted[0])
-    await conn.execute(_INSERT_ITEMS, [
+    order_id = int(result.scalar_one())
+    await _INSERT_ITEMS.execute_many(conn, [
         {"order_id": order_id, "position": n, "sku": i.sku, "gp_sku": i.gp_sku, "artwork_code": i.artwork_code,
          "quantity": i.quantity, "choices": i.choices, "specs": i.specs, "image": i.image, "notes": i.notes,
          "external_item_number": i.external_item_number, "sidemark": i.sidemark,

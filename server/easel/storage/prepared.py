@@ -119,17 +119,32 @@ class Prepared:
         self.statement = statement
         self._plans: dict[tuple[str, tuple[str, ...]], _Plan | None] = {}
 
-    async def execute(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Any:
-        """Run with ``params``: a :class:`PreparedResult`, or SQLAlchemy's own result where it runs it."""
+    def _plan_for(self, conn: AsyncConnection, params: Mapping[str, Any]) -> _Plan | None:
         if not isinstance(conn, InlineSQLiteConnection) or conn.sync_engine.dispatch.before_cursor_execute:
-            return await conn.execute(self.statement, dict(params))
+            return None
         keys = tuple(sorted(params))
         slot = (conn.dialect.name, keys)
         if slot not in self._plans:
             self._plans[slot] = _plan(self.statement, conn.dialect, keys)
-        plan = self._plans[slot]
+        return self._plans[slot]
+
+    async def execute_many(self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run once per mapping of ``rows`` (which all name the same parameters), returning nothing."""
+        plan = self._plan_for(conn, rows[0]) if rows else None
+        if plan is None or plan.row is not None:
+            if rows:
+                await conn.execute(self.statement, [dict(r) for r in rows])
+            return
+        assert isinstance(conn, InlineSQLiteConnection)
+        cursor = await conn.execute_on_cursor(plan.kind, plan.sql, [plan.arguments(r) for r in rows], many=True)
+        cursor.close()
+
+    async def execute(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Any:
+        """Run with ``params``: a :class:`PreparedResult`, or SQLAlchemy's own result where it runs it."""
+        plan = self._plan_for(conn, params)
         if plan is None:
             return await conn.execute(self.statement, dict(params))
+        assert isinstance(conn, InlineSQLiteConnection)
         cursor = await conn.execute_on_cursor(plan.kind, plan.sql, plan.arguments(params))
         try:
             if plan.row is None:
