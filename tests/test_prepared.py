@@ -111,7 +111,8 @@ async def test_statement_listeners_see_every_statement(runtime: Runtime) -> None
     assert [s for s in seen if s.startswith("UPDATE jobs")]
 
 
-async def test_a_first_write_waits_for_another_processs_lock_then_goes_through(tmp_path: Path) -> None:
+async def test_a_first_write_waits_for_another_processs_lock_with_the_loop_running_then_goes_through(
+        tmp_path: Path) -> None:
     path = tmp_path / "locked.sqlite3"
     engine = create_engine(f"sqlite:///{path}")
     try:
@@ -121,27 +122,6 @@ async def test_a_first_write_waits_for_another_processs_lock_then_goes_through(t
         other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         other.execute("BEGIN IMMEDIATE")  # another process holds the write lock...
         threading.Timer(0.3, lambda: other.execute("COMMIT")).start()  # ...for 0.3 s
-        started = time.monotonic()
-        async with engine.begin() as conn:
-            assert (await Prepared(_TOUCH).execute(conn, {"b_key": "a"})).rowcount == 1
-        assert time.monotonic() - started >= 0.25  # it waited (on the loop: see the next line) and went through
-        other.close()
-        async with engine.connect() as conn:
-            assert (await conn.execute(select(jobs.c.attempts))).scalar() == 1
-    finally:
-        await engine.dispose()
-
-
-async def test_the_loop_runs_while_a_prepared_write_waits_for_the_lock(tmp_path: Path) -> None:
-    path = tmp_path / "locked.sqlite3"
-    engine = create_engine(f"sqlite:///{path}")
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(lambda sync: jobs.create(sync))
-            await Prepared(_INSERT_JOB).execute(conn, {"kind": "k", "key": "a", "payload": {}, "at": NOW})
-        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        other.execute("BEGIN IMMEDIATE")
-        threading.Timer(0.3, lambda: other.execute("COMMIT")).start()
         ticks = 0
 
         async def tick() -> None:
@@ -151,11 +131,15 @@ async def test_the_loop_runs_while_a_prepared_write_waits_for_the_lock(tmp_path:
                 ticks += 1
 
         ticking = asyncio.create_task(tick())
+        started = time.monotonic()
         async with engine.begin() as conn:
-            await Prepared(_TOUCH).execute(conn, {"b_key": "a"})
+            assert (await Prepared(_TOUCH).execute(conn, {"b_key": "a"})).rowcount == 1
+        waited = time.monotonic() - started
         ticking.cancel()
         other.close()
-        assert ticks >= 10
+        assert waited >= 0.25 and ticks >= 10  # it waited, on the loop, which ran meanwhile
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(jobs.c.attempts))).scalar() == 1
     finally:
         await engine.dispose()
 
