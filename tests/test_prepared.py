@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, event, exc, insert, select, update
+from sqlalchemy import JSON, Column, Integer, MetaData, Table, bindparam, event, exc, insert, select, update
 
 from easel.dispatch import queue
 from easel.runtime import Runtime
@@ -170,3 +170,24 @@ async def test_many_rows_are_written_as_one_by_one(runtime: Runtime) -> None:
         await Prepared(plain).execute_many(conn, [])
         stored = [(r.key, r.payload, r.run_after) for r in (await conn.execute(select(jobs).order_by(jobs.c.key)))]
     assert stored == [(f"many:{n}", {"n": n}, NOW) for n in range(3)]
+
+
+def test_none_for_a_nullable_json_column_is_stored_as_sqlalchemy_stores_it(tmp_path: Path) -> None:
+    """SQLAlchemy runs every parameter through its type's processor, None too (JSON's makes it 'null')."""
+    table = Table("notes", MetaData(), Column("id", Integer, primary_key=True), Column("body", JSON, nullable=True))
+    add = insert(table).values(id=bindparam("b_id"), body=bindparam("b_body", type_=JSON()))
+
+    async def run() -> None:
+        engine = create_engine(f"sqlite:///{tmp_path / 'j.sqlite3'}")
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(lambda sync: table.create(sync))
+                await Prepared(add).execute(conn, {"b_id": 1, "b_body": None})
+                await conn.execute(add, {"b_id": 2, "b_body": None})
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    with sqlite3.connect(tmp_path / "j.sqlite3") as raw:
+        stored = raw.execute("SELECT id, body FROM notes ORDER BY id").fetchall()
+    assert stored[0][1] == stored[1][1]

@@ -54,7 +54,7 @@ class _Plan:
                 raise exc.InvalidRequestError(f"A value is required for bind parameter {name!r}")
             else:
                 value = fixed
-            values.append(process(value) if process is not None and value is not None else value)
+            values.append(process(value) if process is not None else value)  # (None too, as SQLAlchemy does)
         return tuple(values)
 
     def rows(self, raw: Sequence[tuple[Any, ...]]) -> list[Any]:
