@@ -191,3 +191,11 @@ def test_none_for_a_nullable_json_column_is_stored_as_sqlalchemy_stores_it(tmp_p
     with sqlite3.connect(tmp_path / "j.sqlite3") as raw:
         stored = raw.execute("SELECT id, body FROM notes ORDER BY id").fetchall()
     assert stored[0][1] == stored[1][1]
+
+
+async def test_a_write_outside_a_transaction_is_committed_by_the_connections_commit(runtime: Runtime) -> None:
+    async with runtime.engine.connect() as conn:
+        await Prepared(_INSERT_JOB).execute(conn, {"kind": "k", "key": "outside", "payload": {}, "at": NOW})
+        await conn.commit()
+    async with runtime.engine.connect() as conn:
+        assert (await Prepared(_JOB).execute(conn, {"b_key": "outside"})).first() is not None

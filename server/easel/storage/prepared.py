@@ -44,6 +44,7 @@ class _Plan:
     row: Callable[[Iterable[Any]], Any] | None
     """Makes a result row, a named tuple (None: the statement returns none)."""
     results: tuple[Callable[[Any], Any] | None, ...]
+    writes: bool
 
     def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         values = []
@@ -109,7 +110,8 @@ def _plan(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | No
                    statement.exported_columns if returns else ())
     row = namedtuple("Row", [c.key for c in columns], rename=True)._make if returns else None  # type: ignore[misc,attr-defined]
     results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns) if returns else ()
-    return _Plan(compiled.string, kind_of(statement), tuple(binds), row, results)
+    kind = kind_of(statement)
+    return _Plan(compiled.string, kind, tuple(binds), row, results, writes=kind.value != "read")
 
 
 class Prepared:
@@ -126,7 +128,10 @@ class Prepared:
         slot = (conn.dialect.name, keys)
         if slot not in self._plans:
             self._plans[slot] = _plan(self.statement, conn.dialect, keys)
-        return self._plans[slot]
+        plan = self._plans[slot]
+        if plan is not None and plan.writes and not conn.in_transaction():
+            return None  # outside ``begin()``: SQLAlchemy's execution begins the transaction its commit ends
+        return plan
 
     async def execute_many(self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run once per mapping of ``rows`` (which all name the same parameters), returning nothing."""
