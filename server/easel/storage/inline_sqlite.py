@@ -47,29 +47,29 @@ from .sqlite_turns import SQLiteEngine
 T = TypeVar("T")
 
 
-class _Kind(Enum):
+class StatementKind(Enum):
     READ = "read"
     WRITE = "write"  # INSERT, UPDATE, DELETE: tried at once, without waiting
     OTHER = "other"  # DDL, PRAGMA, anything else that may take the lock: in a thread
 
 
-def _kind_of_sql(sql: str) -> _Kind:
+def _kind_of_sql(sql: str) -> StatementKind:
     verb = sql.lstrip()[:7].upper()
     # Only a plain SELECT is surely a read: a statement that starts WITH may be a write behind a CTE.
     if verb.startswith("SELECT"):
-        return _Kind.READ
-    return _Kind.WRITE if verb in ("INSERT ", "UPDATE ", "DELETE ") else _Kind.OTHER
+        return StatementKind.READ
+    return StatementKind.WRITE if verb in ("INSERT ", "UPDATE ", "DELETE ") else StatementKind.OTHER
 
 
-def kind_of(statement: Any) -> _Kind:
+def kind_of(statement: Any) -> StatementKind:
     """How a first write of this statement waits for SQLite's lock (see the module docstring)."""
     if isinstance(statement, str):
         return _kind_of_sql(statement)
     if isinstance(statement, TextClause):
         return _kind_of_sql(statement.text)
     if getattr(statement, "is_select", False):
-        return _Kind.READ
-    return _Kind.WRITE if getattr(statement, "is_dml", False) else _Kind.OTHER
+        return StatementKind.READ
+    return StatementKind.WRITE if getattr(statement, "is_dml", False) else StatementKind.OTHER
 
 
 def _busy(error: BaseException | None) -> bool:
@@ -139,7 +139,7 @@ class InlineSQLiteConnection(AsyncConnection):
         return await self._call(kind_of(statement), functools.partial(
             sync.exec_driver_sql, statement, parameters, execution_options))
 
-    async def execute_on_cursor(self, kind: _Kind, sql: str, args: tuple[Any, ...] | list[tuple[Any, ...]],
+    async def execute_on_cursor(self, kind: StatementKind, sql: str, args: tuple[Any, ...] | list[tuple[Any, ...]],
                                 *, many: bool = False) -> sqlite3.Cursor:
         """Run SQL already compiled for SQLite on a DB-API cursor of this connection (``prepared.py``), once
         or (``many``) once per tuple of ``args``, with the same waiting as :meth:`execute`; a DB-API error is
@@ -159,13 +159,13 @@ class InlineSQLiteConnection(AsyncConnection):
     async def run_sync(self, fn: Callable[..., T], *arg: Any, **kw: Any) -> T:  # type: ignore[override]
         return await _in_thread(functools.partial(fn, self._proxied, *arg, **kw))
 
-    async def _call(self, kind: _Kind, call: Callable[[], T]) -> T:
-        if kind is _Kind.READ:
+    async def _call(self, kind: StatementKind, call: Callable[[], T]) -> T:
+        if kind is StatementKind.READ:
             return call()
         raw = self._proxied.connection.dbapi_connection
         if raw is None or raw.in_transaction:  # this connection holds the write lock: nothing to wait for
             return call()
-        if kind is _Kind.WRITE:
+        if kind is StatementKind.WRITE:
             return await self._write_when_free(raw, call)
         return await _in_thread(call)
 

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from .inline_sqlite import InlineSQLiteConnection, kind_of
+from .inline_sqlite import InlineSQLiteConnection, StatementKind, kind_of
 
 _REQUIRED = object()
 
@@ -38,13 +38,13 @@ _REQUIRED = object()
 @dataclass(frozen=True)
 class _Plan:
     sql: str
-    kind: Any  # inline_sqlite's statement kind: how a first write waits for the lock
+    kind: StatementKind
+    """How a first write of it waits for SQLite's lock (inline_sqlite)."""
     binds: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
     """Per positional parameter: its name, its fixed value (or _REQUIRED) and its type's processor."""
     row: Callable[[Iterable[Any]], Any] | None
     """Makes a result row, a named tuple (None: the statement returns none)."""
     results: tuple[Callable[[Any], Any] | None, ...]
-    writes: bool
 
     def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         values = []
@@ -110,8 +110,7 @@ def _plan(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | No
                    statement.exported_columns if returns else ())
     row = namedtuple("Row", [c.key for c in columns], rename=True)._make if returns else None  # type: ignore[misc,attr-defined]
     results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns) if returns else ()
-    kind = kind_of(statement)
-    return _Plan(compiled.string, kind, tuple(binds), row, results, writes=kind.value != "read")
+    return _Plan(compiled.string, kind_of(statement), tuple(binds), row, results)
 
 
 class Prepared:
@@ -129,7 +128,7 @@ class Prepared:
         if slot not in self._plans:
             self._plans[slot] = _plan(self.statement, conn.dialect, keys)
         plan = self._plans[slot]
-        if plan is not None and plan.writes and not conn.in_transaction():
+        if plan is not None and plan.kind is not StatementKind.READ and not conn.in_transaction():
             return None  # outside ``begin()``: SQLAlchemy's execution begins the transaction its commit ends
         return plan
 
